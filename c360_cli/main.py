@@ -1,0 +1,50 @@
+"""The `c360` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from c360_cli import telemetry  # noqa: F401  (turns telemetry off before any tool is imported)
+
+
+@click.group()
+def cli() -> None:
+    """c360: the Customer 360 warehouse."""
+
+
+@cli.command()
+@click.option("--customers", default=10_000, show_default=True, help="Number of CRM customers.")
+@click.option("--seed", default=42, show_default=True, help="Random seed; same seed and args give identical files.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 365 days before today).")
+@click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive (default: yesterday).")
+@click.option("--defects", default=0.0, show_default=True, help="Rate of planted defects per record (0 = clean).")
+@click.option("--out", type=click.Path(path_type=Path), help="Landing-zone root (default: $C360_DATA_DIR/landing).")
+@click.option("--order-batch-minutes", default=15, show_default=True, help="Width of order micro-batch files.")
+@click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+@click.option("--overwrite", is_flag=True, help="Replace a different dataset already in the landing root.")
+def generate(customers, seed, start, end, defects, out, order_batch_minutes, quiet, overwrite) -> None:
+    """Generate the seven source systems' files into the landing zone."""
+    from simulator.config import GeneratorConfig
+    from simulator.generate import LandingZoneInUse
+    from simulator.generate import generate as run
+
+    today = dt.date.today()
+    end_date = end.date() if end else today - dt.timedelta(days=1)
+    start_date = start.date() if start else end_date - dt.timedelta(days=364)
+    kwargs = {"out": out} if out else {}
+    try:
+        cfg = GeneratorConfig(customers=customers, seed=seed, start=start_date, end=end_date, defects=defects,
+                              order_batch_minutes=order_batch_minutes, quiet=quiet, **kwargs)  # fmt: skip
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from err
+    try:
+        run(cfg, overwrite=overwrite)
+    except LandingZoneInUse as err:
+        raise click.ClickException(str(err)) from err
+
+
+if __name__ == "__main__":
+    cli()

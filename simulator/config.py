@@ -1,0 +1,75 @@
+"""Generation settings and the calendar helpers every source shares."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+MAX_DEFECT_RATE = 0.1  # kinds are mutually exclusive per record, so 6 kinds x rate must stay <= 1
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("C360_DATA_DIR", "./data"))
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    customers: int = 10_000
+    seed: int = 42
+    start: dt.date = field(default_factory=lambda: dt.date.today() - dt.timedelta(days=365))
+    end: dt.date = field(default_factory=lambda: dt.date.today() - dt.timedelta(days=1))
+    defects: float = 0.0
+    out: Path = field(default_factory=lambda: default_data_dir() / "landing")
+    order_batch_minutes: int = 15
+    quiet: bool = False
+
+    def __post_init__(self) -> None:
+        if self.customers < 1:
+            raise ValueError("--customers must be at least 1")
+        if self.end < self.start:
+            raise ValueError(f"--end ({self.end}) is before --start ({self.start})")
+        if not 0.0 <= self.defects <= MAX_DEFECT_RATE:
+            raise ValueError(f"--defects must be between 0 and {MAX_DEFECT_RATE}, got {self.defects}")
+        if self.order_batch_minutes <= 0 or 1440 % self.order_batch_minutes:
+            raise ValueError("--order-batch-minutes must divide a day (e.g. 5, 15, 60)")
+
+    @property
+    def n_days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def n_products(self) -> int:
+        return int(min(5000, max(300, self.customers // 10)))
+
+    @property
+    def n_brands(self) -> int:
+        return int(min(200, max(30, self.n_products // 20)))
+
+    def day(self, index: int) -> dt.date:
+        return self.start + dt.timedelta(days=index)
+
+    def day_start(self, index: int) -> np.datetime64:
+        """Midnight UTC of day `index`, in seconds."""
+        return np.datetime64(self.day(index), "s")
+
+    def rng(self, *stream: int) -> np.random.Generator:
+        """An independent, reproducible random stream for (seed, *stream).
+
+        Each source and each day draws from its own stream, so output does not
+        depend on the order work is done in, and defects (their own stream)
+        never shift the clean data.
+        """
+        return np.random.default_rng([self.seed, *stream])
+
+
+# Stream identifiers for GeneratorConfig.rng.
+STREAM_CATALOG, STREAM_PRICES, STREAM_PEOPLE, STREAM_SHOP, STREAM_WEB, STREAM_CRM, STREAM_DEFECTS = range(7)
+
+
+def iso(ts: np.ndarray) -> list[str]:
+    """ISO 8601 UTC strings ('2026-01-31T10:15:00Z') for datetime64[s] values."""
+    return np.char.add(np.datetime_as_string(ts.astype("datetime64[s]"), unit="s"), "Z").tolist()

@@ -1,0 +1,79 @@
+"""The landing-zone contract: where each source's files go, and their columns.
+
+This is the single definition the simulator writes, the tests parse against,
+and the loaders read. docs/landing-zone.md documents the same table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    system: str
+    cadence: str
+    pattern: str  # glob relative to the landing root
+    fmt: str  # csv | json | xml | jsonl
+    key: str  # the column that identifies a record (or a version of it)
+    columns: dict[str, str]  # column -> documented type
+
+
+VARCHAR, INTEGER, DOUBLE, DATE, TIMESTAMP = "varchar", "integer", "double", "date", "timestamp"
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in [
+        Source("customers", "CRM", "daily", "crm/customers/customers_*.csv", "csv", "customer_id", {
+            "customer_id": VARCHAR, "first_name": VARCHAR, "last_name": VARCHAR, "gender": VARCHAR,
+            "phone_number": VARCHAR, "email_address": VARCHAR, "date_of_birth": DATE,
+            "education_level": VARCHAR, "marital_status": VARCHAR, "number_of_children": INTEGER,
+            "registration_date": TIMESTAMP, "occupation": VARCHAR, "hobbies": VARCHAR,
+            "annual_income": DOUBLE, "degree_of_loyalty": INTEGER, "mailing_street": VARCHAR,
+            "city": VARCHAR, "state": VARCHAR, "country": VARCHAR, "zipcode": VARCHAR, "updated_at": TIMESTAMP,
+        }),
+        Source("products", "catalog", "weekly", "catalog/products/products_*.json", "json", "product_id", {
+            "sku_id": VARCHAR, "product_id": VARCHAR, "product_name": VARCHAR, "product_category": VARCHAR,
+            "product_subcategory": VARCHAR, "brand_id": VARCHAR, "product_colour": VARCHAR,
+            "product_size": VARCHAR, "list_price": DOUBLE, "sale_price": DOUBLE, "launched_ts": TIMESTAMP,
+        }),
+        Source("brands", "catalog", "monthly", "catalog/brands/brands_*.xml", "xml", "brand_id", {
+            "brand_id": VARCHAR, "brand_name": VARCHAR, "parent_company": VARCHAR, "description": VARCHAR,
+            "brand_type": VARCHAR, "website": VARCHAR, "founded_year": VARCHAR, "headquarters": VARCHAR,
+        }),
+        Source("orders", "shop", "near real time", "shop/orders/orders_*.jsonl", "jsonl", "order_id", {
+            "order_id": VARCHAR, "customer_id": VARCHAR, "order_date": TIMESTAMP, "order_status": VARCHAR,
+            "order_delivery_date": TIMESTAMP, "discounted_amount": DOUBLE, "shipping_amount": DOUBLE,
+            "total_amount": DOUBLE, "payment_method": VARCHAR, "billing_address": VARCHAR,
+            "shipping_address": VARCHAR, "transaction_id": VARCHAR, "updated_at": TIMESTAMP,
+        }),
+        Source("order_line_items", "shop", "near real time",
+               "shop/order_line_items/order_line_items_*.jsonl", "jsonl", "order_li_id", {
+            "order_li_id": VARCHAR, "order_id": VARCHAR, "product_id": VARCHAR, "qty": INTEGER,
+            "unit_price": DOUBLE,
+        }),
+        Source("transactions", "payments", "daily", "payments/transactions/transactions_*.csv", "csv",
+               "transaction_id", {
+            "transaction_id": VARCHAR, "order_id": VARCHAR, "amount": DOUBLE, "payment_method": VARCHAR,
+            "transaction_ts": TIMESTAMP,
+        }),
+        Source("web_events", "web analytics", "hourly", "web/events/date=*/hour=*/events.jsonl", "jsonl",
+               "activity_uuid", {
+            "activity_uuid": VARCHAR, "session_id": VARCHAR, "anonymous_id": VARCHAR, "entity_id": VARCHAR,
+            "visit_start_ts": TIMESTAMP, "activity_ts": TIMESTAMP, "event_action": VARCHAR,
+            "product_sku": VARCHAR, "quantity": INTEGER, "order_value": DOUBLE, "transaction_id": VARCHAR,
+            "traffic_channel": VARCHAR, "traffic_source": VARCHAR, "occurrence": INTEGER,
+        }),
+    ]
+}  # fmt: skip
+
+MANIFEST_DIR = "_manifest"  # beside the sources; loaders never read it
+
+
+def path_for(source: str, stamp: str) -> str:
+    """The file path (relative to the landing root) for a source and its period stamp."""
+    if source == "web_events":
+        date, hour = stamp.split("T")
+        return f"web/events/date={date}/hour={hour}/events.jsonl"
+    return SOURCES[source].pattern.replace("*", stamp)
