@@ -7,6 +7,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 UV_VERSION := 0.13.8
 
 export C360_DATA_DIR ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(CURDIR)
+export C360_DAGSTER_STORAGE ?= $(C360_DATA_DIR)/dagster
+export C360_DAGSTER_LOGS ?= $(C360_DATA_DIR)/dagster/logs
 # No tool may phone home: these machines have no internet and a hanging call is a bug.
 export DO_NOT_TRACK := 1
 export SODA_CORE_TELEMETRY_ENABLED := false

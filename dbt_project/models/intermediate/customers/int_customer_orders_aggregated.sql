@@ -1,0 +1,32 @@
+-- Order totals per customer over counted orders (latest status not Canceled or Returned).
+with
+
+orders as (
+    select * from {{ ref('stg_shop__orders') }}
+),
+
+aggregated as (
+    select
+        customer_id,
+        count(*) as orders_count,
+        sum(total_amount) as total_order_value,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at
+    from orders
+    where is_counted
+    group by customer_id
+),
+
+final as (
+    select
+        customer_id,
+        orders_count,
+        total_order_value,
+        total_order_value / orders_count as avg_order_value,
+        {{ dbt.datediff('cast(last_order_at as date)', as_of_date(), 'day') }} as recency_days,
+        first_order_at,
+        last_order_at
+    from aggregated
+)
+
+select * from final

@@ -1,0 +1,54 @@
+-- Web engagement per customer, over the sessions attributed to them.
+with
+
+sessions as (
+    select * from {{ ref('int_web_activity_sessionized') }}
+    where customer_id is not null
+),
+
+channels as (
+    select
+        customer_id,
+        traffic_channel,
+        row_number() over (partition by customer_id order by count(*) desc, traffic_channel asc) as channel_rank
+    from sessions
+    group by customer_id, traffic_channel
+),
+
+aggregated as (
+    select
+        customer_id,
+        count(*) as sessions_count,
+        sum(product_views_count) as product_views_count,
+        sum(favorites_count) as favorites_count,
+        sum(cart_adds_count) as cart_adds_count,
+        sum(case when cart_adds_count > 0 then 1 else 0 end) as sessions_with_cart,
+        sum(case when is_cart_abandoned then 1 else 0 end) as abandoned_carts,
+        sum(engagement_minutes) as engagement_minutes,
+        max(session_ended_at) as last_activity_at
+    from sessions
+    group by customer_id
+),
+
+final as (
+    select
+        aggregated.customer_id,
+        channels.traffic_channel as preferred_channel,
+        aggregated.sessions_count,
+        aggregated.product_views_count,
+        aggregated.favorites_count,
+        aggregated.cart_adds_count,
+        case
+            when aggregated.sessions_with_cart > 0
+                then 1.0 * aggregated.abandoned_carts / aggregated.sessions_with_cart
+        end as cart_abandonment_rate,
+        aggregated.engagement_minutes,
+        {{ dbt.datediff('cast(aggregated.last_activity_at as date)', as_of_date(), 'day') }}
+        as days_since_last_activity,
+        aggregated.last_activity_at
+    from aggregated
+    left join channels
+        on aggregated.customer_id = channels.customer_id and channels.channel_rank = 1
+)
+
+select * from final

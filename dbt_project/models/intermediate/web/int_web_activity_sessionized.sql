@@ -1,0 +1,51 @@
+-- One row per web session. A session belongs to the customer who logged in during it,
+-- so events before the login (anonymous) count for that customer too.
+with
+
+events as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+sessions as (
+    select
+        session_id,
+        max(customer_id) as customer_id,
+        min(anonymous_id) as anonymous_id,
+        min(traffic_channel) as traffic_channel,
+        min(traffic_source) as traffic_source,
+        count(*) as events_count,
+        sum(case when event_action = 'page_view' then 1 else 0 end) as page_views_count,
+        sum(case when event_action = 'product_view' then 1 else 0 end) as product_views_count,
+        sum(case when event_action = 'add_to_favorite' then 1 else 0 end) as favorites_count,
+        sum(case when event_action = 'add_to_cart' then 1 else 0 end) as cart_adds_count,
+        sum(case when event_action = 'remove_from_cart' then 1 else 0 end) as cart_removes_count,
+        count(distinct case when event_action = 'order_placed' then transaction_id end) as orders_placed_count,
+        min(visit_started_at) as session_started_at,
+        max(activity_at) as session_ended_at
+    from events
+    group by session_id
+),
+
+final as (
+    select
+        session_id,
+        customer_id,
+        anonymous_id,
+        traffic_channel,
+        traffic_source,
+        events_count,
+        page_views_count,
+        product_views_count,
+        favorites_count,
+        cart_adds_count,
+        cart_removes_count,
+        orders_placed_count,
+        {{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} / 60.0 as engagement_minutes,
+        events_count = 1 as is_bounce,
+        cart_adds_count > 0 and orders_placed_count = 0 as is_cart_abandoned,
+        session_started_at,
+        session_ended_at
+    from sessions
+)
+
+select * from final

@@ -1,0 +1,1 @@
+select * from {{ ref('int_web_activity_sessionized') }}

@@ -1,0 +1,54 @@
+-- The wide profile: one row per CRM customer with orders, RFM, web engagement and preferences.
+with
+
+customers as (
+    select * from {{ ref('customers') }}
+),
+
+orders as (
+    select * from {{ ref('int_customer_orders_aggregated') }}
+),
+
+rfm as (
+    select * from {{ ref('customer_rfm') }}
+),
+
+activity as (
+    select * from {{ ref('int_customer_activity_aggregated') }}
+),
+
+preferences as (
+    select * from {{ ref('int_customer_preferences') }}
+),
+
+final as (
+    select
+        customers.*,
+        coalesce(orders.orders_count, 0) as orders_count,
+        coalesce(orders.total_order_value, 0) as total_order_value,
+        orders.avg_order_value,
+        orders.first_order_at,
+        orders.last_order_at,
+        orders.recency_days,
+        rfm.rfm_recency_score,
+        rfm.rfm_frequency_score,
+        rfm.rfm_monetary_score,
+        rfm.rfm_segment,
+        coalesce(activity.sessions_count, 0) as sessions_count,
+        coalesce(activity.product_views_count, 0) as product_views_count,
+        coalesce(activity.favorites_count, 0) as favorites_count,
+        coalesce(activity.cart_adds_count, 0) as cart_adds_count,
+        activity.cart_abandonment_rate,
+        coalesce(activity.engagement_minutes, 0) as engagement_minutes,
+        activity.days_since_last_activity,
+        activity.preferred_channel,
+        preferences.preferred_category,
+        preferences.preferred_brand
+    from customers
+    left join orders on customers.customer_id = orders.customer_id
+    left join rfm on customers.customer_id = rfm.customer_id
+    left join activity on customers.customer_id = activity.customer_id
+    left join preferences on customers.customer_id = preferences.customer_id
+)
+
+select * from final

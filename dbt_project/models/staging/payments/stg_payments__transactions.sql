@@ -1,0 +1,23 @@
+-- Payments and refunds (negative amounts); one row per transaction id.
+with
+
+source as (
+    select * from {{ source('payments', 'transactions') }}
+),
+
+deduped as (
+    {{ latest_version('source', 'transaction_id', '_source_file desc, _line desc') }}
+),
+
+renamed as (
+    select
+        transaction_id,
+        order_id,
+        payment_method,
+        amount,
+        amount < 0 as is_refund,
+        transaction_ts as transacted_at
+    from deduped
+)
+
+select * from renamed

@@ -1,0 +1,123 @@
+"""One small interface over the two warehouse engines: connect, bulk-insert, run SQL.
+
+Loaders and the CLI talk to this, never to duckdb or psycopg directly, so a
+third engine only needs one more class here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+import duckdb
+import psycopg
+import pyarrow as pa
+
+from orchestration.lib.settings import Settings
+
+SCHEMAS = ("raw", "staging", "intermediate", "marts", "semantic", "ml", "quality", "audit", "snapshots")
+PG_TYPES = {"varchar": "text", "double": "double precision", "integer": "integer", "date": "date",
+            "timestamp": "timestamp", "bigint": "bigint"}  # fmt: skip
+
+
+class Warehouse(Protocol):
+    def execute(self, sql: str, params: Sequence | None = None) -> None: ...
+    def query(self, sql: str, params: Sequence | None = None) -> tuple[list[str], list[tuple]]: ...
+    def insert_arrow(self, table: str, data: pa.Table) -> None: ...
+    def column_type(self, kind: str) -> str: ...
+    def transaction(self) -> contextlib.AbstractContextManager: ...
+    def close(self) -> None: ...
+
+
+class DuckDBWarehouse:
+    def __init__(self, path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.con = duckdb.connect(str(path))
+
+    def execute(self, sql, params=None) -> None:
+        self.con.execute(sql, params or [])
+
+    def query(self, sql, params=None):
+        cur = self.con.execute(sql, params or [])
+        return [d[0] for d in cur.description or []], cur.fetchall()
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        self.con.register("_batch", data)
+        try:
+            self.con.execute(f"insert into {table} by name select * from _batch")
+        finally:
+            self.con.unregister("_batch")
+
+    def column_type(self, kind: str) -> str:
+        return kind
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("begin transaction")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("rollback")
+            raise
+        self.con.execute("commit")
+
+    def close(self) -> None:
+        self.con.close()
+
+
+class PostgresWarehouse:
+    """Callers write `?` placeholders, as for DuckDB; they become psycopg's `%s` here."""
+
+    def __init__(self, dsn: str) -> None:
+        self.con = psycopg.connect(dsn, autocommit=True)
+
+    def execute(self, sql, params=None) -> None:
+        self.con.execute(sql.replace("?", "%s") if params else sql, params)
+
+    def query(self, sql, params=None):
+        cur = self.con.execute(sql.replace("?", "%s") if params else sql, params)
+        return [d.name for d in cur.description or []], cur.fetchall()
+
+    def insert_arrow(self, table: str, data: pa.Table) -> None:
+        """COPY is Postgres's bulk path; rows stream straight from the Arrow batch."""
+        columns = ", ".join(data.column_names)
+        with self.con.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
+            for row in zip(*(col.to_pylist() for col in data.columns), strict=True):
+                copy.write_row(row)
+
+    def column_type(self, kind: str) -> str:
+        return PG_TYPES[kind]
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.con.transaction():
+            yield
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def ensure_pg_database(cfg: Settings) -> None:
+    """Create the c360 database on the server if it is missing."""
+    admin = cfg.pg_dsn.replace(f"dbname={cfg.pg_database}", "dbname=postgres")
+    with psycopg.connect(admin, autocommit=True) as con:
+        exists = con.execute("select 1 from pg_database where datname = %s", [cfg.pg_database]).fetchone()
+        if not exists:
+            con.execute(f'create database "{cfg.pg_database}"')
+
+
+@contextlib.contextmanager
+def connect(cfg: Settings) -> Iterator[Warehouse]:
+    """Open the configured warehouse with every c360 schema present."""
+    if cfg.target == "postgres":
+        ensure_pg_database(cfg)
+        wh: Warehouse = PostgresWarehouse(cfg.pg_dsn)
+    else:
+        wh = DuckDBWarehouse(cfg.duckdb_path)
+    try:
+        for schema in SCHEMAS:
+            wh.execute(f"create schema if not exists {schema}")
+        yield wh
+    finally:
+        wh.close()
