@@ -46,5 +46,32 @@ def generate(customers, seed, start, end, defects, out, order_batch_minutes, qui
         raise click.ClickException(str(err)) from err
 
 
+@cli.command()
+@click.option("--select", default=None, help="Asset selection, e.g. 'key:raw/customers+' (default: everything).")
+def materialize(select: str | None) -> None:
+    """Load the landing zone and build every model, in-process, on the configured target."""
+    from rich.console import Console
+
+    from c360_cli.run import materialize as run
+    from orchestration.lib.settings import export_dagster_env, settings
+
+    export_dagster_env()
+    cfg = settings()
+    console = Console()
+    where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
+    console.print(f"Materializing on {where} (as of {cfg.as_of_date})")
+    if not run(select, console):
+        raise SystemExit(1)
+
+
+@cli.command()
+@click.argument("query")
+def sql(query: str) -> None:
+    """Run a SQL query on the configured warehouse and print the result as a table."""
+    from c360_cli.sql import run_sql
+
+    raise SystemExit(run_sql(query))
+
+
 if __name__ == "__main__":
     cli()

@@ -8,7 +8,7 @@ orders as (
 aggregated as (
     select
         customer_id,
-        count(*) as orders_count,
+        cast(count(*) as bigint) as orders_count,
         sum(total_amount) as total_order_value,
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
@@ -23,7 +23,7 @@ final as (
         orders_count,
         total_order_value,
         total_order_value / orders_count as avg_order_value,
-        {{ dbt.datediff('cast(last_order_at as date)', as_of_date(), 'day') }} as recency_days,
+        cast({{ dbt.datediff('cast(last_order_at as date)', as_of_date(), 'day') }} as integer) as recency_days,
         first_order_at,
         last_order_at
     from aggregated

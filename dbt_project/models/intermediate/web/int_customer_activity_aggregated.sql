@@ -19,9 +19,9 @@ aggregated as (
     select
         customer_id,
         count(*) as sessions_count,
-        sum(product_views_count) as product_views_count,
-        sum(favorites_count) as favorites_count,
-        sum(cart_adds_count) as cart_adds_count,
+        cast(sum(product_views_count) as bigint) as product_views_count,
+        cast(sum(favorites_count) as bigint) as favorites_count,
+        cast(sum(cart_adds_count) as bigint) as cart_adds_count,
         sum(case when cart_adds_count > 0 then 1 else 0 end) as sessions_with_cart,
         sum(case when is_cart_abandoned then 1 else 0 end) as abandoned_carts,
         sum(engagement_minutes) as engagement_minutes,
@@ -40,10 +40,10 @@ final as (
         aggregated.cart_adds_count,
         case
             when aggregated.sessions_with_cart > 0
-                then 1.0 * aggregated.abandoned_carts / aggregated.sessions_with_cart
+                then cast(aggregated.abandoned_carts as double precision) / aggregated.sessions_with_cart
         end as cart_abandonment_rate,
-        aggregated.engagement_minutes,
-        {{ dbt.datediff('cast(aggregated.last_activity_at as date)', as_of_date(), 'day') }}
+        cast(aggregated.engagement_minutes as double precision) as engagement_minutes,
+        cast({{ dbt.datediff('cast(aggregated.last_activity_at as date)', as_of_date(), 'day') }} as integer)
         as days_since_last_activity,
         aggregated.last_activity_at
     from aggregated

@@ -27,7 +27,7 @@ final as (
         annual_income,
         degree_of_loyalty,
         cast(floor({{ dbt.datediff('date_of_birth', as_of_date(), 'day') }} / 365.25) as integer) as age,
-        {{ dbt.datediff('cast(registered_at as date)', as_of_date(), 'day') }} as tenure_days,
+        cast({{ dbt.datediff('cast(registered_at as date)', as_of_date(), 'day') }} as integer) as tenure_days,
         date_of_birth,
         registered_at,
         updated_at

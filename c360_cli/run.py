@@ -1,0 +1,74 @@
+"""`c360 materialize`: run the asset graph in-process and report asset by asset."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _selection(select: str | None):
+    import dagster as dg
+
+    if not select or select == "*":
+        return None
+    return dg.AssetSelection.from_string(select)
+
+
+def _watch(instance, run_id: str, console: Console, stop: threading.Event, seen: list) -> None:
+    """Print each asset as its materialization or failure lands in the run's event log."""
+    from dagster import DagsterEventType
+
+    wanted = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE,
+              DagsterEventType.ASSET_CHECK_EVALUATION}  # fmt: skip
+    printed = 0
+    while True:
+        done = stop.wait(0.5)
+        records = [r for r in instance.all_logs(run_id) if r.dagster_event and r.dagster_event_type in wanted]
+        for record in records[printed:]:
+            seen.append(record)
+            event = record.dagster_event
+            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+                mat = event.event_specific_data.materialization
+                rows = mat.metadata.get("dagster/row_count") or mat.metadata.get("rows_loaded")
+                suffix = f" ({rows.value:,} rows)" if rows is not None else ""
+                console.print(f"[green]built[/] {mat.asset_key.to_user_string()}{suffix}")
+            elif event.event_type == DagsterEventType.STEP_FAILURE:
+                console.print(f"[red]failed[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
+            elif not event.event_specific_data.passed:
+                check = event.event_specific_data
+                console.print(f"[yellow]check failed[/] {check.asset_key.to_user_string()}: {check.check_name}")
+        printed = len(records)
+        if done:
+            return
+
+
+def materialize(select: str | None, console: Console) -> bool:
+    from dagster import DagsterEventType, DagsterInstance
+
+    from orchestration.definitions import defs
+
+    job = defs.resolve_job_def("c360_all")
+    instance = DagsterInstance.get()
+    run_id, stop, seen = str(uuid.uuid4()), threading.Event(), []
+    watcher = threading.Thread(target=_watch, args=(instance, run_id, console, stop, seen), daemon=True)
+    watcher.start()
+    try:
+        result = job.execute_in_process(
+            instance=instance, run_id=run_id, asset_selection=_selection(select), raise_on_error=False
+        )
+    finally:
+        stop.set()
+        watcher.join()
+    built = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION]
+    failed = [r for r in seen if r.dagster_event_type == DagsterEventType.STEP_FAILURE]
+    checks = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
+    table = Table(title=f"run {run_id[:8]}: {'succeeded' if result.success else 'FAILED'}")
+    for col in ("assets built", "steps failed", "checks passed", "checks failed"):
+        table.add_column(col, justify="right")
+    passed = sum(1 for r in checks if r.dagster_event.event_specific_data.passed)
+    table.add_row(str(len(built)), str(len(failed)), str(passed), str(len(checks) - passed))
+    console.print(table)
+    return result.success

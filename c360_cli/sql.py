@@ -1,0 +1,34 @@
+"""`c360 sql`: query the current target and print a readable table."""
+
+from __future__ import annotations
+
+import duckdb
+import psycopg
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.lib.settings import settings
+from orchestration.lib.warehouse import connect
+
+MAX_ROWS = 200
+
+
+def run_sql(query: str) -> int:
+    cfg = settings()
+    out, err = Console(), Console(stderr=True)
+    if cfg.target == "duckdb" and not cfg.duckdb_path.exists():
+        err.print(f"[red]No warehouse at {cfg.duckdb_path}.[/] Run `make demo` (or `c360 materialize`) first.")
+        return 2
+    try:
+        with connect(cfg) as wh:
+            columns, rows = wh.query(query)
+    except (duckdb.Error, psycopg.Error) as exc:
+        err.print(f"[red]SQL error:[/] {str(exc).strip()}")
+        return 1
+    table = Table(
+        *columns, caption=f"{len(rows):,} row(s)" + (f", first {MAX_ROWS} shown" if len(rows) > MAX_ROWS else "")
+    )
+    for row in rows[:MAX_ROWS]:
+        table.add_row(*("∅" if v is None else str(v) for v in row))
+    out.print(table)
+    return 0
