@@ -33,7 +33,14 @@ setup: $(VENV)/.synced
 
 demo: setup
 	$(BIN)/c360 generate --customers $(DEMO_CUSTOMERS) --defects $(DEMO_DEFECTS) --overwrite
-	@echo "Landing zone: $(C360_DATA_DIR)/landing (docs/landing-zone.md describes every file)"
+	$(BIN)/c360 materialize
+	@echo ""
+	@echo "Warehouse:  $${C360_DUCKDB_PATH:-$(C360_DATA_DIR)/warehouse.duckdb} (landing zone: $(C360_DATA_DIR)/landing)"
+	@echo "UI:         make ui, then open http://127.0.0.1:3000 (lineage, materialize, checks)"
+	@echo "Try:        .venv/bin/c360 sql \"select rfm_segment, count(*) as customers, round(avg(total_order_value), 2) as avg_value from marts.customer_360 group by 1 order by 2 desc\""
+
+ui: setup
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: setup
 	$(BIN)/ruff check .

@@ -45,6 +45,31 @@ def _generate_section(record: dict) -> list[str]:
     return [*lines, ""]
 
 
+def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
+    lines = ["## Warehouse on DuckDB (`c360 materialize`)", "", f"Measured {record['measured_at']}.", ""]
+    lines += ["| customers | days | stage | seconds | peak MiB |", "|---:|---:|---|---:|---:|"]
+    for r in record["results"]:
+        lines.append(f"| {r['customers']:,} | {r['days']} | {r['stage']} | {r['seconds']:,} | {r['peak_rss_mib']:,} |")
+    lines.append("")
+    by_tier: dict[int, dict[str, float]] = {}
+    for r in record["results"]:
+        by_tier.setdefault(r["customers"], {})[r["stage"]] = r["seconds"]
+    if generation:
+        for g in generation["results"]:
+            if g["customers"] in by_tier:
+                by_tier[g["customers"]]["generate"] = g["seconds"]
+    tiers = sorted(by_tier)
+    for c in tiers:
+        stages = by_tier[c]
+        lines.append(f"- **{c:,} customers end to end:** {sum(stages.values()):,.0f} s ("
+                     + ", ".join(f"{k} {v:,.0f} s" for k, v in stages.items()) + ").")  # fmt: skip
+    if len(tiers) >= 2:
+        small, big = by_tier[tiers[0]], by_tier[tiers[-1]]
+        ratios = ", ".join(f"{k} {big[k] / small[k]:.1f}x" for k in small if k in big and small[k])
+        lines.append(f"- **Scaling {tiers[-1] // tiers[0]}x the customers:** {ratios}.")
+    return [*lines, ""]
+
+
 def render(results_dir: Path, target: Path) -> None:
     parts = [HEADER]
     records = {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
@@ -54,4 +79,6 @@ def render(results_dir: Path, target: Path) -> None:
         parts.append(f"**Machine:** {hardware}, Python {m['python']}, {m['os']}.\n")
     if "generate" in records:
         parts.append("\n".join(_generate_section(records["generate"])))
+    if "warehouse" in records:
+        parts.append("\n".join(_warehouse_section(records["warehouse"], records.get("generate"))))
     target.write_text("\n".join(parts))

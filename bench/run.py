@@ -23,7 +23,7 @@ END = dt.date(2026, 6, 30)
 
 
 def bench_generate(customers: int, days: int, scratch: Path) -> dict:
-    out = scratch / f"landing_{customers}"
+    out = scratch / f"tier_{customers}" / "landing"
     start = END - dt.timedelta(days=days - 1)
     cmd = [sys.executable, "-m", "c360_cli.main", "generate", "--customers", str(customers), "--quiet",
            "--start", str(start), "--end", str(END), "--out", str(out), "--overwrite"]  # fmt: skip
@@ -35,26 +35,45 @@ def bench_generate(customers: int, days: int, scratch: Path) -> dict:
         "peak_rss_mib": m.peak_rss_mib, "files": files, "mib": round(size / 2**20, 1),
         "rows": {k: v["rows"] for k, v in stats.items()},
     }  # fmt: skip
-    shutil.rmtree(out)
     return result
+
+
+def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
+    """Ingest, then dbt build, on DuckDB: each a `c360 materialize` of one part of the graph."""
+    data_dir = scratch / f"tier_{customers}"
+    env = {"C360_TARGET": "duckdb", "C360_DATA_DIR": str(data_dir), "C360_DUCKDB_PATH": str(data_dir / "wh.duckdb"),
+           "C360_AS_OF_DATE": str(END + dt.timedelta(days=1))}  # fmt: skip
+    results = []
+    for stage, select in (("ingest", "group:ingest"), ("dbt build", "not group:ingest")):
+        cmd = [sys.executable, "-m", "c360_cli.main", "materialize", "--select", select]
+        m = run_stage(cmd, env)
+        results.append({"stage": stage, "customers": customers, "days": days, "seconds": m.seconds,
+                        "peak_rss_mib": m.peak_rss_mib})  # fmt: skip
+        print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
+    return results
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tiers", default="10000x365,100000x365,1000000x28", help="customers x days, comma separated")
     parser.add_argument("--scratch", default=None, help="where to write generated data (default: a temp dir)")
+    parser.add_argument("--warehouse-tiers", default="10000x365,100000x365", help="tiers that also ingest and build")
     args = parser.parse_args(argv)
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="c360-bench-"))
-    results = []
+    results, warehouse = [], []
     for tier in args.tiers.split(","):
         customers, days = (int(x) for x in tier.split("x"))
         print(f"generate: {customers:,} customers x {days} days ...", flush=True)
         results.append(bench_generate(customers, days, scratch))
         print(f"  {results[-1]['seconds']} s, peak {results[-1]['peak_rss_mib']} MiB", flush=True)
+        if tier in args.warehouse_tiers.split(","):
+            warehouse += bench_warehouse(customers, days, scratch)
+        shutil.rmtree(scratch / f"tier_{customers}")
     RESULTS.mkdir(exist_ok=True)
-    record = {"machine": machine(), "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "results": results}  # fmt: skip
-    (RESULTS / "generate.json").write_text(json.dumps(record, indent=2) + "\n")
+    stamp = {"machine": machine(), "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    (RESULTS / "generate.json").write_text(json.dumps({**stamp, "results": results}, indent=2) + "\n")
+    if warehouse:
+        (RESULTS / "warehouse.json").write_text(json.dumps({**stamp, "results": warehouse}, indent=2) + "\n")
     render(RESULTS, Path(__file__).parent.parent / "docs" / "benchmarks.md")
 
 

@@ -52,6 +52,7 @@ def materialize(select: str | None) -> None:
     """Load the landing zone and build every model, in-process, on the configured target."""
     from rich.console import Console
 
+    from c360_cli.run import BadSelection
     from c360_cli.run import materialize as run
     from orchestration.lib.settings import export_dagster_env, settings
 
@@ -60,7 +61,11 @@ def materialize(select: str | None) -> None:
     console = Console()
     where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
     console.print(f"Materializing on {where} (as of {cfg.as_of_date})")
-    if not run(select, console):
+    try:
+        ok = run(select, console)
+    except BadSelection as err:
+        raise click.ClickException(str(err)) from err
+    if not ok:
         raise SystemExit(1)
 
 

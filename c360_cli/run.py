@@ -9,12 +9,22 @@ from rich.console import Console
 from rich.table import Table
 
 
-def _selection(select: str | None):
+class BadSelection(Exception):
+    """The --select string matched no asset or did not parse."""
+
+
+def _selection(select: str | None, defs) -> list | None:
     import dagster as dg
 
     if not select or select == "*":
         return None
-    return dg.AssetSelection.from_string(select)
+    try:
+        keys = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+    except Exception as err:  # dagster raises several types for a bad selection string
+        raise BadSelection(f"cannot parse --select {select!r}: {err}") from err
+    if not keys:
+        raise BadSelection(f"--select {select!r} matches no asset; try e.g. 'key:raw/customers' or 'group:marts'")
+    return sorted(keys)
 
 
 def _watch(instance, run_id: str, console: Console, stop: threading.Event, seen: list) -> None:
@@ -51,13 +61,19 @@ def materialize(select: str | None, console: Console) -> bool:
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("c360_all")
+    keys = _selection(select, defs)
     instance = DagsterInstance.get()
     run_id, stop, seen = str(uuid.uuid4()), threading.Event(), []
     watcher = threading.Thread(target=_watch, args=(instance, run_id, console, stop, seen), daemon=True)
     watcher.start()
     try:
         result = job.execute_in_process(
-            instance=instance, run_id=run_id, asset_selection=_selection(select), raise_on_error=False
+            instance=instance,
+            run_id=run_id,
+            asset_selection=keys,
+            raise_on_error=False,
+            # the watcher prints progress; Dagster's own console log only for warnings and errors
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     finally:
         stop.set()
