@@ -31,11 +31,17 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
+WAREHOUSE := $${C360_DUCKDB_PATH:-$(C360_DATA_DIR)/warehouse.duckdb}
+RUN_JSON := $(C360_DATA_DIR)/landing/_manifest/run.json
+
 demo: setup
-	$(BIN)/c360 generate --customers $(DEMO_CUSTOMERS) --defects $(DEMO_DEFECTS) --overwrite
+	@# a regenerated dataset (e.g. on a later day) gets a fresh warehouse; the same one is reused
+	@before=$$(cat $(RUN_JSON) 2>/dev/null); \
+	$(BIN)/c360 generate --customers $(DEMO_CUSTOMERS) --defects $(DEMO_DEFECTS) --overwrite || exit 1; \
+	if [ "$$before" != "$$(cat $(RUN_JSON))" ]; then rm -f $(WAREHOUSE) $(WAREHOUSE).wal; fi
 	$(BIN)/c360 materialize
 	@echo ""
-	@echo "Warehouse:  $${C360_DUCKDB_PATH:-$(C360_DATA_DIR)/warehouse.duckdb} (landing zone: $(C360_DATA_DIR)/landing)"
+	@echo "Warehouse:  $(WAREHOUSE) (landing zone: $(C360_DATA_DIR)/landing)"
 	@echo "UI:         make ui, then open http://127.0.0.1:3000 (lineage, materialize, checks)"
 	@echo "Try:        .venv/bin/c360 sql \"select rfm_segment, count(*) as customers, round(avg(total_order_value), 2) as avg_value from marts.customer_360 group by 1 order by 2 desc\""
 
@@ -45,6 +51,9 @@ ui: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# the dbt templater compiles the project offline against a throwaway DuckDB file
+	lintdir=$$(mktemp -d) && C360_TARGET=duckdb C360_DUCKDB_PATH=$$lintdir/lint.duckdb \
+		$(BIN)/sqlfluff lint dbt_project/models --processes 1; status=$$?; rm -rf $$lintdir; exit $$status
 
 format: setup
 	$(BIN)/ruff format .

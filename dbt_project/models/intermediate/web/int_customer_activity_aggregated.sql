@@ -44,7 +44,7 @@ final as (
         end as cart_abandonment_rate,
         cast(aggregated.engagement_minutes as double precision) as engagement_minutes,
         cast({{ dbt.datediff('cast(aggregated.last_activity_at as date)', as_of_date(), 'day') }} as integer)
-        as days_since_last_activity,
+            as days_since_last_activity,
         aggregated.last_activity_at
     from aggregated
     left join channels

@@ -41,7 +41,7 @@ final as (
         cart_removes_count,
         orders_placed_count,
         cast({{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as double precision) / 60
-        as engagement_minutes,
+            as engagement_minutes,
         events_count = 1 as is_bounce,
         cart_adds_count > 0 and orders_placed_count = 0 as is_cart_abandoned,
         session_started_at,

@@ -29,7 +29,7 @@ final as (
         scored.rfm_frequency_score,
         scored.rfm_monetary_score,
         {{ rfm_segment('scored.rfm_recency_score', 'scored.rfm_frequency_score', 'scored.rfm_monetary_score') }}
-        as rfm_segment
+            as rfm_segment
     from customers
     left join scored on customers.customer_id = scored.customer_id
 )
