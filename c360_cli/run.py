@@ -87,4 +87,23 @@ def materialize(select: str | None, console: Console) -> bool:
     passed = sum(1 for r in checks if r.dagster_event.event_specific_data.passed)
     table.add_row(str(len(built)), str(len(failed)), str(passed), str(len(checks) - passed))
     console.print(table)
+    _print_mart_counts(built, console)
     return result.success
+
+
+def _print_mart_counts(built: list, console: Console) -> None:
+    """Row counts of the marts this run built, counted once dbt has released the warehouse."""
+    from orchestration.lib.settings import settings
+    from orchestration.lib.warehouse import connect
+
+    keys = sorted({tuple(r.dagster_event.asset_key.path) for r in built})
+    marts = [k for k in keys if len(k) == 2 and k[0] == "marts"]
+    if not marts:
+        return
+    table = Table(title="marts built")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    with connect(settings()) as wh:
+        for schema, name in marts:
+            table.add_row(f"{schema}.{name}", f"{wh.query(f'select count(*) from {schema}.{name}')[1][0][0]:,}")
+    console.print(table)

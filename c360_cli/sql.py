@@ -25,10 +25,10 @@ def run_sql(query: str) -> int:
     except (duckdb.Error, psycopg.Error) as exc:
         err.print(f"[red]SQL error:[/] {str(exc).strip()}")
         return 1
-    table = Table(
-        *columns, caption=f"{len(rows):,} row(s)" + (f", first {MAX_ROWS} shown" if len(rows) > MAX_ROWS else "")
-    )
+    table = Table(*columns)
     for row in rows[:MAX_ROWS]:
         table.add_row(*("∅" if v is None else str(v) for v in row))
     out.print(table)
+    shown = f", first {MAX_ROWS} shown" if len(rows) > MAX_ROWS else ""
+    out.print(f"{len(rows):,} row(s){shown}")
     return 0
