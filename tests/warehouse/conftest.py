@@ -33,6 +33,12 @@ def postgres_available() -> bool:
         return False
 
 
+def require_postgres() -> None:
+    """Skip without a server, except under CI=true where postgres_available raises instead."""
+    if not postgres_available():
+        pytest.skip("no PostgreSQL server at 127.0.0.1:5432 (set CI=true to make this an error)")
+
+
 @contextlib.contextmanager
 def env(values: dict[str, str]) -> Iterator[None]:
     saved = {k: os.environ.get(k) for k in values}
@@ -78,8 +84,8 @@ def landing(tmp_path_factory) -> Path:
 def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
     """A warehouse built from `landing` on one target; yields its environment."""
     target = request.param
-    if target == "postgres" and not postgres_available():
-        pytest.skip("no PostgreSQL server at 127.0.0.1:5432 (set CI=true to make this an error)")
+    if target == "postgres":
+        require_postgres()
     data_dir = tmp_path_factory.mktemp(target)
     shutil.copytree(landing, data_dir / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"

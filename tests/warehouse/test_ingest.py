@@ -15,14 +15,14 @@ from orchestration.lib.load import load_source
 from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from simulator.landing import SOURCES
-from tests.warehouse.conftest import drop_database, env, postgres_available, target_env
+from tests.warehouse.conftest import drop_database, env, require_postgres, target_env
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
 def fresh(request, landing, tmp_path):
     """An empty warehouse on one target, over a private copy of the landing zone."""
-    if request.param == "postgres" and not postgres_available():
-        pytest.skip("no PostgreSQL server at 127.0.0.1:5432 (set CI=true to make this an error)")
+    if request.param == "postgres":
+        require_postgres()
     shutil.copytree(landing, tmp_path / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"
     with env(target_env(request.param, tmp_path, database)):
