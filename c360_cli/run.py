@@ -27,30 +27,42 @@ def _selection(select: str | None, defs) -> list | None:
     return sorted(keys)
 
 
+def _report(record, console: Console) -> None:
+    from dagster import DagsterEventType
+
+    event = record.dagster_event
+    if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
+        mat = event.event_specific_data.materialization
+        rows = mat.metadata.get("dagster/row_count") or mat.metadata.get("rows_loaded")
+        suffix = f" ({rows.value:,} rows)" if rows is not None else ""
+        console.print(f"[green]built[/] {mat.asset_key.to_user_string()}{suffix}")
+    elif event.event_type == DagsterEventType.STEP_FAILURE:
+        console.print(f"[red]failed[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
+    elif not event.event_specific_data.passed:
+        check = event.event_specific_data
+        console.print(f"[yellow]check failed[/] {check.asset_key.to_user_string()}: {check.check_name}")
+
+
 def _watch(instance, run_id: str, console: Console, stop: threading.Event, seen: list) -> None:
-    """Print each asset as its materialization or failure lands in the run's event log."""
+    """Print each asset as its materialization, failure or failed check lands in the run's event log.
+
+    Reads only what is new since the last poll (the event log's cursor), not the whole log again.
+    """
     from dagster import DagsterEventType
 
     wanted = {DagsterEventType.ASSET_MATERIALIZATION, DagsterEventType.STEP_FAILURE,
               DagsterEventType.ASSET_CHECK_EVALUATION}  # fmt: skip
-    printed = 0
+    cursor = None
     while True:
         done = stop.wait(0.5)
-        records = [r for r in instance.all_logs(run_id) if r.dagster_event and r.dagster_event_type in wanted]
-        for record in records[printed:]:
-            seen.append(record)
-            event = record.dagster_event
-            if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
-                mat = event.event_specific_data.materialization
-                rows = mat.metadata.get("dagster/row_count") or mat.metadata.get("rows_loaded")
-                suffix = f" ({rows.value:,} rows)" if rows is not None else ""
-                console.print(f"[green]built[/] {mat.asset_key.to_user_string()}{suffix}")
-            elif event.event_type == DagsterEventType.STEP_FAILURE:
-                console.print(f"[red]failed[/] {event.step_key}: {event.event_specific_data.error.message.strip()}")
-            elif not event.event_specific_data.passed:
-                check = event.event_specific_data
-                console.print(f"[yellow]check failed[/] {check.asset_key.to_user_string()}: {check.check_name}")
-        printed = len(records)
+        while True:
+            page = instance.get_records_for_run(run_id, cursor=cursor, of_type=wanted, limit=500)
+            for record in page.records:
+                seen.append(record.event_log_entry)
+                _report(record.event_log_entry, console)
+            cursor = page.cursor
+            if not page.has_more:
+                break
         if done:
             return
 

@@ -161,6 +161,7 @@ class Shop:
         unknown = self._unknown_customers(day, n)
         for j in range(n):
             c = int(buyers[j])
+            where = address(self.pop, c)  # billing and shipping: the customer's address at order time
             order_id, tx_id = f"O{self.n_orders + 1:09d}", f"T{self.n_tx + 1:010d}"
             self.n_orders, self.n_tx = self.n_orders + 1, self.n_tx + 1
             orders.transaction_id.append(tx_id)
@@ -172,8 +173,8 @@ class Shop:
                 "shipping_amount": float(orders.shipping[j]),
                 "total_amount": float(orders.total[j]),
                 "payment_method": ref.PAYMENT_METHODS[method[j]],
-                "billing_address": address(self.pop, c),
-                "shipping_address": address(self.pop, c),
+                "billing_address": where,
+                "shipping_address": where,
                 "transaction_id": tx_id,
             }
             defects = [("unknown_customer", "customer_id")] if j in unknown else []

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from orchestration.lib.parse import ParsedFile, parse_file
+from orchestration.lib.parse import ParsedFile, parse_file, sha256
 from orchestration.lib.warehouse import Warehouse
 from simulator.landing import Source
 
@@ -116,9 +116,15 @@ def load_source(
     paths = files if files is not None else landing_files(landing, source)
     for i in range(0, len(paths), CHUNK_FILES):
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        parsed = [parse_file(source, p, str(p.relative_to(landing))) for p in paths[i : i + CHUNK_FILES]]
-        new = [p for p in parsed if (p.rel, p.sha256) not in loaded]
-        summary.files_skipped += len(parsed) - len(new)
+        new = []
+        for path in paths[i : i + CHUNK_FILES]:
+            rel, data = str(path.relative_to(landing)), path.read_bytes()
+            digest = sha256(data)
+            if (rel, digest) in loaded:  # hash first: a file already loaded is never parsed again
+                summary.files_skipped += 1
+                continue
+            mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
+            new.append(parse_file(source, rel, data, digest, mtime))
         good = [p for p in new if not p.error]
         for bad in (p for p in new if p.error):
             _record_failure(wh, source, bad, load_id, started)

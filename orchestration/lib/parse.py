@@ -17,7 +17,6 @@ import hashlib
 import io
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import orjson
 
@@ -140,15 +139,9 @@ def _add(source: Source, record: dict, line: int, raw: str, out: ParsedFile) -> 
 PARSERS = {"jsonl": _jsonl, "csv": _csv, "json": _json_array, "xml": _xml}
 
 
-def parse_file(source: Source, path: Path, rel: str) -> ParsedFile:
-    data = path.read_bytes()
-    stat = path.stat()
-    out = ParsedFile(
-        rel=rel,
-        sha256=hashlib.sha256(data).hexdigest(),
-        size=len(data),
-        modified_at=dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None),
-    )
+def parse_file(source: Source, rel: str, data: bytes, digest: str, modified_at: dt.datetime) -> ParsedFile:
+    """Parse a file's bytes; the caller has read and hashed them once already."""
+    out = ParsedFile(rel=rel, sha256=digest, size=len(data), modified_at=modified_at)
     try:
         PARSERS[source.fmt](source, data, out)
     except UnicodeDecodeError as err:
@@ -158,3 +151,7 @@ def parse_file(source: Source, path: Path, rel: str) -> ParsedFile:
     if out.error:
         out.rows, out.rejects = [], []
     return out
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -4,8 +4,7 @@ from click.testing import CliRunner
 
 from c360_cli.main import cli
 from tests.simulator.readers import all_records
-from tests.warehouse.conftest import env
-from tests.warehouse.test_reconciliation import landing_of
+from tests.warehouse.conftest import env, landing_of
 
 
 def test_sql_prints_a_table(built):

@@ -15,10 +15,10 @@ from orchestration.lib.load import load_source
 from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from simulator.landing import SOURCES
-from tests.warehouse.conftest import drop_database, env, require_postgres, target_env
+from tests.warehouse.conftest import TARGETS, drop_database, env, require_postgres, target_env
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=TARGETS)
 def fresh(request, landing, tmp_path):
     """An empty warehouse on one target, over a private copy of the landing zone."""
     if request.param == "postgres":

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from tests.simulator.readers import all_records
 from tests.warehouse import expected
-from tests.warehouse.conftest import AS_OF, env
+from tests.warehouse.conftest import AS_OF, env, landing_of
 
 
 def query(built: dict, sql: str) -> list[tuple]:
     with env(built), connect(settings()) as wh:
         return wh.query(sql)[1]
-
-
-def landing_of(built: dict) -> Path:
-    return Path(built["C360_DATA_DIR"]) / "landing"
 
 
 def test_customer_360_has_one_row_per_crm_customer(built):
