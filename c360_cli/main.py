@@ -47,9 +47,15 @@ def generate(customers, seed, start, end, defects, out, order_batch_minutes, qui
 
 
 @cli.command()
-@click.option("--select", default=None, help="Asset selection, e.g. 'key:raw/customers+' (default: everything).")
-def materialize(select: str | None) -> None:
-    """Load the landing zone and build every model, in-process, on the configured target."""
+@click.option("--select", default=None, help="Asset selection, e.g. 'web_events' or 'key:raw/customers+' "
+              "(default: everything).")  # fmt: skip
+@click.option("--partition-range", default=None, metavar="FIRST...LAST",
+              help="Load exactly these partitions of the selected time-partitioned sources, replacing them "
+              "(e.g. 2026-01-01-00...2026-01-03-23 for web_events, 2026-01-01...2026-01-03 for customers). "
+              "Default: catch up on every new or changed landing file.")  # fmt: skip
+@click.option("--full-refresh", is_flag=True, help="Rebuild the incremental dbt models from scratch.")
+def materialize(select: str | None, partition_range: str | None, full_refresh: bool) -> None:
+    """Load the landing zone and build the models, in-process, on the configured target."""
     from rich.console import Console
 
     from c360_cli.run import BadSelection
@@ -62,11 +68,49 @@ def materialize(select: str | None) -> None:
     where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
     console.print(f"Materializing on {where} (as of {cfg.as_of_date})")
     try:
-        ok = run(select, console)
+        ok = run(select, console, partition_range=partition_range, full_refresh=full_refresh)
     except BadSelection as err:
         raise click.ClickException(str(err)) from err
     if not ok:
         raise SystemExit(1)
+
+
+def _rate(value: str) -> float:
+    number = value.removesuffix("/s")
+    try:
+        rate = float(number)
+    except ValueError as err:
+        raise click.BadParameter(f"{value!r}: give changes per second, e.g. 5/s") from err
+    if rate <= 0:
+        raise click.BadParameter("the rate must be above 0")
+    return rate
+
+
+@cli.command("simulate-shop")
+@click.option("--rate", default="2/s", show_default=True, help="Changes (new orders or status updates) per second.")
+@click.option("--duration", type=float, default=None, help="Stop after this many seconds (default: run until Ctrl-C).")
+@click.option("--update-share", default=0.5, show_default=True, help="Share of changes that update an open order.")
+@click.option("--batch-seconds", default=5.0, show_default=True, help="Embedded mode: seconds per micro-batch file.")
+@click.option("--seed", type=int, default=None, help="Random seed (default: random).")
+def simulate_shop(rate: str, duration: float | None, update_share: float, batch_seconds: float, seed) -> None:
+    """Place and update orders continuously: in the Postgres `shop` schema, or as landing/shop/ files."""
+    from orchestration.lib.settings import settings
+    from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
+
+    cfg = settings()
+    per_second = _rate(rate)
+    try:
+        shop = LiveShop(cfg.landing, seed=seed, update_share=update_share)
+    except ValueError as err:
+        raise click.ClickException(str(err)) from err
+    sink = PostgresShop(cfg) if cfg.target == "postgres" else LandingShop(cfg.landing, batch_seconds)
+    where = f"postgres {cfg.shop_database}.shop" if cfg.target == "postgres" else f"{cfg.landing}/shop/"
+    click.echo(f"simulating the shop at {per_second:g} changes/s into {where} (Ctrl-C stops)")
+    try:
+        run(shop, sink, per_second, duration)
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"{shop.created} orders placed, {shop.updated} status updates")
 
 
 @cli.command()

@@ -1,30 +1,119 @@
-"""`c360 materialize`: run the asset graph in-process and report asset by asset."""
+"""`c360 materialize`: run the asset graph in-process and report asset by asset.
+
+Dagster runs one partitioning per run, so a selection becomes a short plan: one run per
+partitioned source cadence (a single-run backfill of its range), then one run for everything
+unpartitioned (orders and every dbt model), in that order, which is the dependency order.
+"""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.table import Table
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
 
 class BadSelection(Exception):
-    """The --select string matched no asset or did not parse."""
+    """The --select string matched no asset or did not parse, or the partition range is wrong."""
 
 
-def _selection(select: str | None, defs) -> list | None:
+@dataclass
+class Step:
+    keys: list
+    tags: dict[str, str] = field(default_factory=dict)
+    label: str = ""
+
+
+def _bare_names(select: str, graph) -> str:
+    """`web_events` means the asset whose key ends in web_events (raw/web_events)."""
+    names: dict[str, list] = {}
+    for key in graph.get_all_asset_keys():
+        names.setdefault(key.path[-1], []).append(key)
+    out = []
+    for token in select.split():
+        bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token) and len(names.get(token, [])) == 1
+        out.append(f'key:"{names[token][0].to_user_string()}"' if bare else token)
+    return " ".join(out)
+
+
+def _selection(select: str | None, defs) -> list:
     import dagster as dg
 
+    graph = defs.resolve_asset_graph()
     if not select or select == "*":
-        return None
+        return sorted(graph.get_all_asset_keys())
     try:
-        keys = dg.AssetSelection.from_string(select).resolve(defs.resolve_asset_graph())
+        keys = dg.AssetSelection.from_string(_bare_names(select, graph)).resolve(graph)
     except Exception as err:  # dagster raises several types for a bad selection string
         raise BadSelection(f"cannot parse --select {select!r}: {err}") from err
     if not keys:
-        raise BadSelection(f"--select {select!r} matches no asset; try e.g. 'key:raw/customers' or 'group:marts'")
+        raise BadSelection(f"--select {select!r} matches no asset; try e.g. 'web_events', 'key:raw/customers+' "
+                           "or 'group:marts'")  # fmt: skip
     return sorted(keys)
+
+
+def _normalize(key: str, partitions) -> str:
+    """Accept an hourly key without minutes (2026-01-01-05 for 2026-01-01-05:00)."""
+    if re.fullmatch(r"\d{4}-\d\d-\d\d-\d\d", key) and ":" in partitions.fmt:
+        key = f"{key}:00"
+    if not partitions.has_partition_key(key):
+        raise BadSelection(f"{key!r} is not a partition (keys look like {partitions.get_first_partition_key()!r})")
+    return key
+
+
+def _landing_range(partitions, sources: list[str]) -> tuple[str, str] | None:
+    """The partitions that the landing zone has files for (the catch-up range)."""
+    import datetime as dt
+
+    from orchestration.lib.load import landing_files
+    from orchestration.lib.settings import settings
+    from simulator.landing import SOURCES, period_of
+
+    landing = settings().landing
+    periods = [period_of(s, str(p.relative_to(landing))) for s in sources for p in landing_files(landing, SOURCES[s])]
+    if not periods:
+        return None
+    first, last = (partitions.get_partition_key_for_timestamp(t.replace(tzinfo=dt.UTC).timestamp())
+                   for t in (min(periods), max(periods)))  # fmt: skip
+    return first, last
+
+
+def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = False) -> list[Step]:
+    from orchestration.defs.dbt.assets import FULL_REFRESH_TAG
+    from orchestration.defs.ingest.assets import RELOAD_TAG
+
+    graph = defs.resolve_asset_graph()
+    by_partitioning: dict = {}
+    for key in keys:
+        by_partitioning.setdefault(graph.get(key).partitions_def, []).append(key)
+    steps = []
+    for partitions, group in by_partitioning.items():
+        if partitions is None:
+            continue
+        names = [k.path[-1] for k in group]
+        if partition_range:
+            if "..." not in partition_range:
+                raise BadSelection("--partition-range looks like FIRST...LAST, e.g. 2026-01-01-00...2026-01-03-23")
+            first, last = (_normalize(k.strip(), partitions) for k in partition_range.split("..."))
+            tags = {RANGE_START: first, RANGE_END: last}  # a re-run replaces these partitions exactly
+        else:
+            found = _landing_range(partitions, names)
+            if found is None:
+                continue
+            first, last = found
+            tags = {RANGE_START: first, RANGE_END: last, RELOAD_TAG: "changed"}  # catch up on new files only
+        steps.append(Step(group, tags, f"{', '.join(names)} [{first} ... {last}]"))
+    if None in by_partitioning:
+        if partition_range and not steps:
+            raise BadSelection("--partition-range needs a time-partitioned source in --select (e.g. web_events)")
+        tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
+        steps.append(Step(by_partitioning[None], tags, f"{len(by_partitioning[None])} unpartitioned assets"))
+    return steps
 
 
 def _report(record, console: Console) -> None:
@@ -34,6 +123,8 @@ def _report(record, console: Console) -> None:
     if event.event_type == DagsterEventType.ASSET_MATERIALIZATION:
         mat = event.event_specific_data.materialization
         rows = mat.metadata.get("dagster/row_count") or mat.metadata.get("rows_loaded")
+        if mat.partition:  # a range run materializes every partition: summarized after the run
+            return
         suffix = f" ({rows.value:,} rows)" if rows is not None else ""
         console.print(f"[green]built[/] {mat.asset_key.to_user_string()}{suffix}")
     elif event.event_type == DagsterEventType.STEP_FAILURE:
@@ -67,22 +158,17 @@ def _watch(instance, run_id: str, console: Console, stop: threading.Event, seen:
             return
 
 
-def materialize(select: str | None, console: Console) -> bool:
-    from dagster import DagsterEventType, DagsterInstance
-
-    from orchestration.definitions import defs
-
-    job = defs.resolve_job_def("c360_all")
-    keys = _selection(select, defs)
-    instance = DagsterInstance.get()
+def execute(defs, step: Step, instance, console: Console) -> tuple[bool, list]:
     run_id, stop, seen = str(uuid.uuid4()), threading.Event(), []
+    job = defs.resolve_implicit_job_def_def_for_assets(step.keys)
     watcher = threading.Thread(target=_watch, args=(instance, run_id, console, stop, seen), daemon=True)
     watcher.start()
     try:
         result = job.execute_in_process(
             instance=instance,
             run_id=run_id,
-            asset_selection=keys,
+            asset_selection=step.keys,
+            tags=step.tags,
             raise_on_error=False,
             # the watcher prints progress; Dagster's own console log only for warnings and errors
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
@@ -90,17 +176,59 @@ def materialize(select: str | None, console: Console) -> bool:
     finally:
         stop.set()
         watcher.join()
-    built = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION]
-    failed = [r for r in seen if r.dagster_event_type == DagsterEventType.STEP_FAILURE]
-    checks = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
-    table = Table(title=f"run {run_id[:8]}: {'succeeded' if result.success else 'FAILED'}")
-    for col in ("assets built", "steps failed", "checks passed", "checks failed"):
-        table.add_column(col, justify="right")
-    passed = sum(1 for r in checks if r.dagster_event.event_specific_data.passed)
-    table.add_row(str(len(built)), str(len(failed)), str(passed), str(len(checks) - passed))
-    console.print(table)
+    partitions: dict[str, list] = {}
+    for r in seen:
+        mat = r.dagster_event.event_specific_data.materialization if r.dagster_event.is_step_materialization else None
+        if mat is not None and mat.partition:
+            partitions.setdefault(mat.asset_key.to_user_string(), []).append(mat)
+    for key, mats in sorted(partitions.items()):
+        rows = mats[-1].metadata.get("dagster/row_count")
+        total = f", {rows.value:,} rows in the table" if rows is not None else ""
+        console.print(f"[green]built[/] {key}: {len(mats):,} partitions{total}")
+    return result.success, seen
+
+
+def materialize(
+    select: str | None,
+    console: Console,
+    partition_range: str | None = None,
+    full_refresh: bool = False,
+    instance=None,
+) -> bool:
+    """Plan and execute the runs for a selection; True when every run succeeded."""
+    from dagster import DagsterInstance
+
+    from orchestration.definitions import defs
+
+    steps = plan(defs, _selection(select, defs), partition_range, full_refresh)
+    ok, built = run_steps(defs, steps, instance or DagsterInstance.get(), console)
     _print_mart_counts(built, console)
-    return result.success
+    return ok
+
+
+def run_steps(defs, steps: list[Step], instance, console: Console) -> tuple[bool, list]:
+    from dagster import DagsterEventType
+
+    table = Table(title="c360 materialize")
+    for col in ("run", "assets", "materializations", "steps failed", "checks passed", "checks failed"):
+        table.add_column(col, justify="right" if col != "assets" else "left")
+    ok, built = True, []
+    for i, step in enumerate(steps, 1):
+        console.print(f"[bold]run {i}/{len(steps)}[/]: {step.label}")
+        success, seen = execute(defs, step, instance, console)
+        mats = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION]
+        failed = [r for r in seen if r.dagster_event_type == DagsterEventType.STEP_FAILURE]
+        checks = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
+        passed = sum(1 for r in checks if r.dagster_event.event_specific_data.passed)
+        status = "ok" if success else "FAILED"
+        table.add_row(f"{i} {status}", step.label, str(len(mats)), str(len(failed)), str(passed),
+                      str(len(checks) - passed))  # fmt: skip
+        built += mats
+        if not success:
+            ok = False
+            break  # later steps depend on this one
+    console.print(table)
+    return ok, built
 
 
 def _print_mart_counts(built: list, console: Console) -> None:

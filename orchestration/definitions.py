@@ -1,24 +1,80 @@
-"""The c360 Dagster code location (loaded through workspace.yaml)."""
+"""The c360 Dagster code location (loaded through workspace.yaml).
 
-from __future__ import annotations
+- Each time-partitioned source has a job and a schedule at its cadence (hourly web events, daily
+  customers and transactions, weekly products, monthly brands).
+- Orders and line items load when the orders sensor sees a change, with the order models.
+- The dbt models refresh by declarative automation when their inputs change.
+- Every run carries c360/warehouse=<target>; dagster.yaml lets one such run write at a time.
+"""
 
 import dagster as dg
 
 from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
 from orchestration.defs.ingest.assets import ingest_assets
+from orchestration.defs.ingest.partitions import CADENCES
+from orchestration.defs.sensors.alerts import run_failure_alert
+from orchestration.defs.sensors.late_files import late_file_sensor
+from orchestration.defs.sensors.orders import orders_sensor
+from orchestration.lib.settings import settings
 
-# DuckDB allows one writing process per file: run steps one after another in one process,
-# so the loaders and the dbt subprocess never hold the warehouse at the same time.
-all_assets_job = dg.define_asset_job(
-    "c360_all",
-    selection=dg.AssetSelection.all(),
-    description="Load every source and build every dbt model and test.",
-    executor_def=dg.in_process_executor,
+WAREHOUSE_TAGS = {"c360/warehouse": settings().target}
+
+
+def raw(name: str) -> dg.AssetKey:
+    return dg.AssetKey(["raw", name])
+
+
+ingest_jobs = {
+    cadence: dg.define_asset_job(
+        f"ingest_{cadence}",
+        selection=dg.AssetSelection.assets(*[raw(s) for s in sources]),
+        description=f"Load one {cadence} partition of {', '.join(sources)} from the landing zone.",
+        tags=WAREHOUSE_TAGS,
+    )
+    for cadence, (sources, _) in CADENCES.items()
+}
+schedules = [
+    # the cron comes from the partitioning (each run loads the period that just closed)
+    dg.build_schedule_from_partitioned_job(ingest_jobs[cadence], name=f"ingest_{cadence}_schedule", tags=WAREHOUSE_TAGS)
+    for cadence in CADENCES
+]
+
+orders_job = dg.define_asset_job(
+    "orders_near_real_time",
+    selection=dg.AssetSelection.assets(raw("orders"), raw("order_line_items")).downstream(),
+    description="Load new shop orders and line items, then refresh the order models and customer_360.",
+    tags=WAREHOUSE_TAGS,
 )
+models_job = dg.define_asset_job(
+    "c360_models",
+    selection=dg.AssetSelection.assets(c360_dbt_models),
+    description="Build every dbt model and test (incremental models take only what is new).",
+    tags=WAREHOUSE_TAGS,
+)
+
+automation_sensor = dg.AutomationConditionSensorDefinition(
+    "c360_automation",
+    target=dg.AssetSelection.assets(c360_dbt_models),
+    run_tags=WAREHOUSE_TAGS,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    minimum_interval_seconds=30,
+    description="Refreshes the dbt models when their inputs change (each model is eager).",
+)
+
+job_for_source = {s: f"ingest_{cadence}" for cadence, (sources, _) in CADENCES.items() for s in sources}
 
 defs = dg.Definitions(
     assets=[*ingest_assets, c360_dbt_models],
-    jobs=[all_assets_job],
+    jobs=[*ingest_jobs.values(), orders_job, models_job],
+    schedules=schedules,
+    sensors=[
+        orders_sensor(orders_job),
+        late_file_sensor(list(ingest_jobs.values()), job_for_source),
+        automation_sensor,
+        run_failure_alert,
+    ],
     resources={"dbt": dbt_resource},
+    # DuckDB allows one writing process per file: steps run one after another in one process,
+    # so the loaders and the dbt subprocess never hold the warehouse at the same time.
     executor=dg.in_process_executor,
 )

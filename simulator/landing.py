@@ -6,6 +6,8 @@ and the loaders read. docs/landing-zone.md documents the same table.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass
 
 
@@ -77,3 +79,28 @@ def path_for(source: str, stamp: str) -> str:
         date, hour = stamp.split("T")
         return f"web/events/date={date}/hour={hour}/events.jsonl"
     return SOURCES[source].pattern.replace("*", stamp)
+
+
+_STAMP_FORMATS = ("%Y-%m-%dT%H-%M", "%Y-%m-%dT%H", "%Y-%m-%d", "%Y-%m")
+
+
+def _pattern_regex(pattern: str) -> re.Pattern:
+    return re.compile("^" + "(.+?)".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+def period_of(source: str, rel: str) -> dt.datetime:
+    """When the period a landing file covers begins (UTC, naive): the inverse of `path_for`.
+
+    An hourly web file `date=2026-01-01/hour=05` starts at 05:00, a daily file at midnight,
+    a monthly brands file on the first of its month, an order micro-batch at its window start.
+    """
+    match = _pattern_regex(SOURCES[source].pattern).match(rel)
+    if not match:
+        raise ValueError(f"{rel!r} is not a {source} file ({SOURCES[source].pattern})")
+    stamp = "T".join(match.groups())
+    for fmt in _STAMP_FORMATS:
+        try:
+            return dt.datetime.strptime(stamp, fmt)
+        except ValueError:
+            continue
+    raise ValueError(f"{rel!r}: cannot read a period from {stamp!r}")

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from orchestration.lib.parse import ParsedFile, parse_file, sha256
 from orchestration.lib.warehouse import Warehouse
-from simulator.landing import Source
+from simulator.landing import Source, period_of
 
 CHUNK_FILES = 500
 ARROW_TYPES = {"varchar": pa.string(), "integer": pa.int64(), "double": pa.float64(), "date": pa.date32(),
@@ -48,6 +48,8 @@ class LoadSummary:
     rows_read: int = 0
     rows_loaded: int = 0
     rows_rejected: int = 0
+    files_removed: int = 0
+    total_rows: int = 0
     failures: list[str] = field(default_factory=list)
 
 
@@ -76,16 +78,19 @@ def _write(wh: Warehouse, source: Source, parsed: list[ParsedFile], load_id: str
         rejects += [(load_id, p.rel, line, raw, reason, now) for line, raw, reason in p.rejects]
         audit.append((load_id, source.name, p.rel, p.sha256, p.size, p.modified_at, p.rows_read, len(p.rows),
                       len(p.rejects), started, now, "loaded", None))  # fmt: skip
-    files = [p.rel for p in parsed]
     with wh.transaction():
-        for table in (f"raw.{source.name}", f"raw.{source.name}__rejects"):
-            for i in range(0, len(files), 200):  # a changed file replaces what it loaded before
-                batch = files[i : i + 200]
-                marks = ", ".join(["?"] * len(batch))
-                wh.execute(f"delete from {table} where _source_file in ({marks})", batch)
+        _delete_files(wh, source, [p.rel for p in parsed])  # a changed file replaces what it loaded before
         wh.insert_arrow(f"raw.{source.name}", _arrow({**source.columns, **META}, rows))
         wh.insert_arrow(f"raw.{source.name}__rejects", _arrow(REJECT_COLUMNS, rejects))
         wh.insert_arrow("audit.load_runs", _arrow(AUDIT_COLUMNS, audit))
+
+
+def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
+    for table in (f"raw.{source.name}", f"raw.{source.name}__rejects"):
+        for i in range(0, len(files), 200):
+            batch = files[i : i + 200]
+            marks = ", ".join(["?"] * len(batch))
+            wh.execute(f"delete from {table} where _source_file in ({marks})", batch)
 
 
 def _record_failure(wh: Warehouse, source: Source, p: ParsedFile, load_id: str, started: dt.datetime) -> None:
@@ -99,18 +104,35 @@ def landing_files(landing: Path, source: Source) -> list[Path]:
     return sorted(p for p in landing.glob(source.pattern) if not p.name.startswith("."))
 
 
+def _current_files(wh: Warehouse, source: Source) -> set[tuple[str, str]]:
+    """(file, sha256) of every file whose latest audit row says its rows are in raw."""
+    sql = """
+        select file, file_sha256 from (
+            select file, file_sha256, status,
+                row_number() over (partition by file order by finished_at desc, status desc) as newest
+            from audit.load_runs where source = ?
+        ) as latest
+        where newest = 1 and status = 'loaded'
+    """
+    _, rows = wh.query(sql, [source.name])
+    return set(rows)
+
+
 def load_source(
     wh: Warehouse,
     source: Source,
     landing: Path,
     files: list[Path] | None = None,
+    *,
     on_chunk: Callable[[LoadSummary], None] | None = None,
+    force: bool = False,
 ) -> LoadSummary:
-    """Load the source's new or changed files (all of them, or just `files`)."""
+    """Load the source's new or changed files (all of them, or just `files`).
+
+    With `force`, files already loaded are read again and replace their rows (a partition re-run).
+    """
     ensure_tables(wh, source)
-    sql = "select file, file_sha256 from audit.load_runs where source = ? and status = 'loaded'"
-    _, done = wh.query(sql, [source.name])
-    loaded = set(done)
+    loaded = set() if force else _current_files(wh, source)
     summary = LoadSummary(source.name)
     load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
@@ -138,3 +160,42 @@ def load_source(
         if on_chunk:
             on_chunk(summary)
     return summary
+
+
+def files_in_window(landing: Path, source: Source, start: dt.datetime, end: dt.datetime) -> list[Path]:
+    """The source's landing files whose period begins in [start, end) (naive UTC)."""
+    return [p for p in landing_files(landing, source) if start <= period_of(source.name, _rel(p, landing)) < end]
+
+
+def _rel(path: Path, landing: Path) -> str:
+    return str(path.relative_to(landing))
+
+
+def load_window(
+    wh: Warehouse, source: Source, landing: Path, start: dt.datetime, end: dt.datetime, *, force: bool = True
+) -> LoadSummary:
+    """Make raw hold exactly the window's current landing files: a partition (or range) load.
+
+    Files of the window are (re)loaded; files loaded before whose period is in the window but that
+    are gone from the landing zone have their rows removed (audit status 'removed').
+    """
+    ensure_tables(wh, source)
+    present = files_in_window(landing, source, start, end)
+    names = {_rel(p, landing) for p in present}
+    gone = sorted(
+        f for f, _ in _current_files(wh, source) if f not in names and start <= period_of(source.name, f) < end
+    )
+    if gone:
+        _remove(wh, source, gone)
+    summary = load_source(wh, source, landing, files=present, force=force)
+    summary.files_removed = len(gone)
+    return summary
+
+
+def _remove(wh: Warehouse, source: Source, files: list[str]) -> None:
+    load_id, now = uuid.uuid4().hex[:12], dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    audit = [(load_id, source.name, f, None, None, None, 0, 0, 0, now, now, "removed", "no longer in the landing zone")
+             for f in files]  # fmt: skip
+    with wh.transaction():
+        _delete_files(wh, source, files)
+        wh.insert_arrow("audit.load_runs", _arrow(AUDIT_COLUMNS, audit))

@@ -23,6 +23,9 @@ class Settings:
     pg_password: str
     pg_database: str
     as_of_date: dt.date
+    partitions_start: dt.date
+    alert_webhook_url: str
+    shop_database: str
 
     @property
     def landing(self) -> Path:
@@ -50,6 +53,11 @@ def settings() -> Settings:
         pg_password=os.environ.get("C360_PG_PASSWORD", ""),
         pg_database=os.environ.get("C360_PG_DATABASE", "c360"),
         as_of_date=dt.date.fromisoformat(as_of) if as_of else dt.date.today(),
+        # the first day any time-partitioned source has a partition for
+        partitions_start=dt.date.fromisoformat(os.environ.get("C360_PARTITIONS_START", "2025-01-01")),
+        alert_webhook_url=os.environ.get("C360_ALERT_WEBHOOK_URL", ""),
+        # the shop's own database (schema `shop`); by default the warehouse database's server and name
+        shop_database=os.environ.get("C360_SHOP_DATABASE", os.environ.get("C360_PG_DATABASE", "c360")),
     )
 
 

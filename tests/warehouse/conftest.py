@@ -13,7 +13,9 @@ from pathlib import Path
 import psycopg
 import pytest
 from dagster import DagsterInstance
+from rich.console import Console
 
+from c360_cli.run import _selection, plan, run_steps
 from orchestration.definitions import defs
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
@@ -72,9 +74,10 @@ def drop_database(name: str) -> None:
         con.execute(f'drop database if exists "{name}" with (force)')
 
 
-def materialize_all() -> bool:
-    job = defs.resolve_job_def("c360_all")
-    return job.execute_in_process(instance=DagsterInstance.ephemeral(), raise_on_error=False).success
+def materialize_all(select: str | None = None, partition_range: str | None = None, instance=None, **kw) -> bool:
+    """The CLI's plan (one run per partitioning), executed by real in-process Dagster runs."""
+    steps = plan(defs, _selection(select, defs), partition_range, **kw)
+    return run_steps(defs, steps, instance or DagsterInstance.ephemeral(), Console(quiet=True))[0]
 
 
 @pytest.fixture(scope="session")

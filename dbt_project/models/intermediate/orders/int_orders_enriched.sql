@@ -1,16 +1,66 @@
--- Each line item with its order's current state, product, brand and payment.
+{{ incremental_config('order_li_id') }}
+-- Each line item with its order's current state, the product and brand as they were when the
+-- order was placed, the customer's record at that time, and the payment.
+-- Incremental: a run rebuilds the lines of orders whose order, lines or payment arrived since
+-- the last run, and of orders placed under a customer or product version that arrived since.
 with
 
-line_items as (
-    select * from {{ ref('stg_shop__order_line_items') }}
+{% if is_incremental() %}
+changed_orders as (
+    select order_id from {{ ref('stg_shop__orders') }} where _loaded_at > {{ watermark() }}
+    union
+    select order_id from {{ ref('stg_shop__order_line_items') }} where _loaded_at > {{ watermark() }}
+    union
+    select order_id from {{ ref('stg_payments__transactions') }} where _loaded_at > {{ watermark() }}
 ),
+
+changed_customers as (
+    select customer_id, min(valid_from) as changed_from
+    from {{ ref('customers_history') }}
+    where _loaded_at > {{ watermark() }}
+    group by customer_id
+),
+
+changed_products as (
+    select product_id, min(valid_from) as changed_from
+    from {{ ref('products_history') }}
+    where _loaded_at > {{ watermark() }}
+    group by product_id
+),
+{% endif %}
 
 orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
+line_items as (
+    select line_items.*
+    from {{ ref('stg_shop__order_line_items') }} as line_items
+    {% if is_incremental() %}
+        inner join orders on line_items.order_id = orders.order_id
+        where
+            line_items.order_id in (select order_id from changed_orders)
+            or exists (
+                select 1 from changed_customers
+                where
+                    changed_customers.customer_id = orders.customer_id
+                    and orders.ordered_at >= changed_customers.changed_from
+            )
+            or exists (
+                select 1 from changed_products
+                where
+                    changed_products.product_id = line_items.product_id
+                    and orders.ordered_at >= changed_products.changed_from
+            )
+    {% endif %}
+),
+
 products as (
-    select * from {{ ref('stg_catalog__products') }}
+    select * from {{ ref('products_history') }}
+),
+
+customers as (
+    select * from {{ ref('customers_history') }}
 ),
 
 brands as (
@@ -35,6 +85,14 @@ joined as (
         products.product_subcategory,
         brands.brand_name,
         brands.parent_company,
+        products.list_price as product_list_price,
+        products.sale_price as product_sale_price,
+        customers.first_name as customer_first_name,
+        customers.last_name as customer_last_name,
+        customers.mailing_street as customer_street,
+        customers.city as customer_city,
+        customers.state as customer_state,
+        customers.zipcode as customer_zipcode,
         orders.order_status,
         orders.payment_method,
         line_items.quantity,
@@ -47,10 +105,22 @@ joined as (
         orders.is_counted,
         orders.ordered_at,
         orders.delivered_at,
-        payments.transacted_at as paid_at
+        payments.transacted_at as paid_at,
+        greatest(
+            orders._loaded_at, line_items._loaded_at, payments._loaded_at, products._loaded_at, customers._loaded_at
+        ) as _loaded_at
     from line_items
     inner join orders on line_items.order_id = orders.order_id
-    left join products on line_items.product_id = products.product_id
+    left join products
+        on
+            line_items.product_id = products.product_id
+            and orders.ordered_at >= products.valid_from
+            and (orders.ordered_at < products.valid_to or products.valid_to is null)
+    left join customers
+        on
+            orders.customer_id = customers.customer_id
+            and orders.ordered_at >= customers.valid_from
+            and (orders.ordered_at < customers.valid_to or customers.valid_to is null)
     left join brands on products.brand_id = brands.brand_id
     left join payments on orders.transaction_id = payments.transaction_id
 )

@@ -1,9 +1,18 @@
--- Web engagement per customer, over the sessions attributed to them.
+{{ incremental_config('customer_id') }}
+-- Web engagement per customer, over the sessions attributed to them. Incremental: a run
+-- recomputes only the customers with a changed session (so an hourly run touches that hour's).
 with
 
 sessions as (
     select * from {{ ref('int_web_activity_sessionized') }}
-    where customer_id is not null
+    where
+        customer_id is not null
+    {% if is_incremental() %}
+            and customer_id in (
+                select customer_id from {{ ref('int_web_activity_sessionized') }}
+                where _loaded_at > {{ watermark() }}
+            )
+        {% endif %}
 ),
 
 channels as (
@@ -25,7 +34,8 @@ aggregated as (
         sum(case when cart_adds_count > 0 then 1 else 0 end) as sessions_with_cart,
         sum(case when is_cart_abandoned then 1 else 0 end) as abandoned_carts,
         sum(engagement_minutes) as engagement_minutes,
-        max(session_ended_at) as last_activity_at
+        max(session_ended_at) as last_activity_at,
+        max(_loaded_at) as _loaded_at
     from sessions
     group by customer_id
 ),
@@ -43,9 +53,8 @@ final as (
                 then cast(aggregated.abandoned_carts as double precision) / aggregated.sessions_with_cart
         end as cart_abandonment_rate,
         cast(aggregated.engagement_minutes as double precision) as engagement_minutes,
-        cast({{ dbt.datediff('cast(aggregated.last_activity_at as date)', as_of_date(), 'day') }} as integer)
-            as days_since_last_activity,
-        aggregated.last_activity_at
+        aggregated.last_activity_at,
+        aggregated._loaded_at
     from aggregated
     left join channels
         on aggregated.customer_id = channels.customer_id and channels.channel_rank = 1

@@ -1,9 +1,14 @@
+{{ incremental_config('session_id') }}
 -- One row per web session. A session belongs to the customer who logged in during it,
 -- so events before the login (anonymous) count for that customer too.
+-- Incremental: a run recomputes, from all their events, the sessions that got new events.
 with
 
 events as (
     select * from {{ ref('stg_web__events') }}
+    {% if is_incremental() %}
+        where session_id in (select session_id from {{ ref('stg_web__events') }} where _loaded_at > {{ watermark() }})
+    {% endif %}
 ),
 
 sessions as (
@@ -21,7 +26,8 @@ sessions as (
         sum(case when event_action = 'remove_from_cart' then 1 else 0 end) as cart_removes_count,
         count(distinct case when event_action = 'order_placed' then transaction_id end) as orders_placed_count,
         min(visit_started_at) as session_started_at,
-        max(activity_at) as session_ended_at
+        max(activity_at) as session_ended_at,
+        max(_loaded_at) as _loaded_at
     from events
     group by session_id
 ),
@@ -45,7 +51,8 @@ final as (
         events_count = 1 as is_bounce,
         cart_adds_count > 0 and orders_placed_count = 0 as is_cart_abandoned,
         session_started_at,
-        session_ended_at
+        session_ended_at,
+        _loaded_at
     from sessions
 )
 

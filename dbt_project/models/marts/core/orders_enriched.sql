@@ -1,24 +1,8 @@
--- The spec's orders_enriched_data: one row per line item of the latest order versions,
--- with its order, product, brand, payment and customer.
-with
-
-lines as (
-    select * from {{ ref('int_orders_enriched') }}
-),
-
-customers as (
-    select * from {{ ref('stg_crm__customers') }}
-),
-
-final as (
-    select
-        lines.*,
-        customers.first_name as customer_first_name,
-        customers.last_name as customer_last_name,
-        customers.city as customer_city,
-        customers.state as customer_state
-    from lines
-    left join customers on lines.customer_id = customers.customer_id
-)
-
-select * from final
+{{ incremental_config('order_li_id') }}
+-- The spec's orders_enriched_data: one row per line item of the latest order versions, with its
+-- order, the product, brand and customer address as they were when the order was placed, and
+-- its payment. Incremental: a run takes the lines the intermediate model rebuilt.
+select * from {{ ref('int_orders_enriched') }}
+{% if is_incremental() %}
+    where _loaded_at > {{ watermark() }}
+{% endif %}

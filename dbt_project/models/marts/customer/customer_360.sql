@@ -40,7 +40,8 @@ final as (
         coalesce(activity.cart_adds_count, 0) as cart_adds_count,
         activity.cart_abandonment_rate,
         coalesce(activity.engagement_minutes, 0) as engagement_minutes,
-        activity.days_since_last_activity,
+        cast({{ dbt.datediff('cast(activity.last_activity_at as date)', as_of_date(), 'day') }} as integer)
+            as days_since_last_activity,
         activity.preferred_channel,
         preferences.preferred_category,
         preferences.preferred_brand

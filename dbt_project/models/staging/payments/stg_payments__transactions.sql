@@ -2,7 +2,10 @@
 with
 
 source as (
-    select * from {{ source('payments', 'transactions') }}
+    select
+        *,
+        max(_loaded_at) over (partition by transaction_id) as last_loaded_at
+    from {{ source('payments', 'transactions') }}
 ),
 
 deduped as (
@@ -16,7 +19,8 @@ renamed as (
         payment_method,
         amount,
         amount < 0 as is_refund,
-        transaction_ts as transacted_at
+        transaction_ts as transacted_at,
+        last_loaded_at as _loaded_at
     from deduped
 )
 

@@ -2,7 +2,10 @@
 with
 
 source as (
-    select * from {{ source('shop', 'order_line_items') }}
+    select
+        *,
+        max(_loaded_at) over (partition by order_li_id) as last_loaded_at
+    from {{ source('shop', 'order_line_items') }}
 ),
 
 deduped as (
@@ -16,7 +19,8 @@ renamed as (
         product_id,
         qty as quantity,
         unit_price,
-        qty * unit_price as line_amount
+        qty * unit_price as line_amount,
+        last_loaded_at as _loaded_at
     from deduped
 )
 

@@ -1,8 +1,12 @@
 -- One record per order version; the latest updated_at is the order's current state.
+-- _loaded_at is when any version of the order last arrived (incremental models key on it).
 with
 
 source as (
-    select * from {{ source('shop', 'orders') }}
+    select
+        *,
+        max(_loaded_at) over (partition by order_id) as last_loaded_at
+    from {{ source('shop', 'orders') }}
 ),
 
 latest as (
@@ -24,7 +28,8 @@ renamed as (
         order_status not in ('Canceled', 'Returned') as is_counted,
         order_date as ordered_at,
         order_delivery_date as delivered_at,
-        updated_at
+        updated_at,
+        last_loaded_at as _loaded_at
     from latest
 )
 

@@ -1,8 +1,14 @@
--- Clickstream events; a redelivered event (same activity_uuid) counts once.
+{{ incremental_config('_source_file') }}
+-- Clickstream events. Incremental by file: a run takes the files loaded since the last run, and a
+-- re-loaded file (a partition re-run) replaces its rows. A redelivered event (same activity_uuid)
+-- counts once, in the first file that brought it.
 with
 
 source as (
     select * from {{ source('web', 'web_events') }}
+    {% if is_incremental() %}
+        where _loaded_at > {{ watermark() }}
+    {% endif %}
 ),
 
 deduped as (
@@ -24,8 +30,16 @@ renamed as (
         order_value,
         occurrence,
         visit_start_ts as visit_started_at,
-        activity_ts as activity_at
+        activity_ts as activity_at,
+        _source_file,
+        _loaded_at
     from deduped
+    {% if is_incremental() %}
+        where not exists (
+            select 1 from {{ this }} as kept
+            where kept.activity_uuid = deduped.activity_uuid and kept._source_file <> deduped._source_file
+        )
+    {% endif %}
 )
 
 select * from renamed

@@ -1,0 +1,12 @@
+{#- The load watermark of an incremental model: the newest raw load it has already taken in.
+    Every raw row carries _loaded_at; loads and builds never overlap (one writer), so rows loaded
+    after this value are exactly the rows the model has not seen. -#}
+{% macro watermark() -%}
+    (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
+{%- endmacro %}
+
+{#- Config shared by the incremental models: replace every row of the keys a run recomputes. -#}
+{% macro incremental_config(unique_key) -%}
+    {{ config(materialized='incremental', unique_key=unique_key, incremental_strategy='delete+insert',
+              on_schema_change='fail') }}
+{%- endmacro %}

@@ -1,0 +1,32 @@
+-- Each product as every weekly catalogue snapshot showed it, dated by the snapshot's file
+-- (catalog/products/products_<YYYY-MM-DD>.json). Within a file, the first record of a
+-- duplicated product_id wins.
+with
+
+source as (
+    select * from {{ source('catalog', 'products') }}
+),
+
+per_file as (
+    {{ latest_version('source', 'product_id, _source_file', '_line asc') }}
+),
+
+renamed as (
+    select
+        product_id,
+        sku_id,
+        brand_id,
+        product_name,
+        product_category,
+        product_subcategory,
+        product_colour,
+        product_size,
+        list_price,
+        sale_price,
+        launched_ts as launched_at,
+        cast(substr(_source_file, length(_source_file) - 14, 10) as date) as snapshot_date,
+        _loaded_at
+    from per_file
+)
+
+select * from renamed
