@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def _rate(value: str) -> float:
 def simulate_shop(rate: str, duration: float | None, update_share: float, batch_seconds: float, seed) -> None:
     """Place and update orders continuously: in the Postgres `shop` schema, or as landing/shop/ files."""
     from orchestration.lib.settings import settings
+    from orchestration.lib.shop import shop_dsn
     from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
 
     cfg = settings()
@@ -103,13 +105,11 @@ def simulate_shop(rate: str, duration: float | None, update_share: float, batch_
         shop = LiveShop(cfg.landing, seed=seed, update_share=update_share)
     except ValueError as err:
         raise click.ClickException(str(err)) from err
-    sink = PostgresShop(cfg) if cfg.target == "postgres" else LandingShop(cfg.landing, batch_seconds)
+    sink = PostgresShop(shop_dsn(cfg)) if cfg.target == "postgres" else LandingShop(cfg.landing, batch_seconds)
     where = f"postgres {cfg.shop_database}.shop" if cfg.target == "postgres" else f"{cfg.landing}/shop/"
     click.echo(f"simulating the shop at {per_second:g} changes/s into {where} (Ctrl-C stops)")
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         run(shop, sink, per_second, duration)
-    except KeyboardInterrupt:
-        pass
     click.echo(f"{shop.created} orders placed, {shop.updated} status updates")
 
 

@@ -30,14 +30,17 @@ class Step:
 
 
 def _bare_names(select: str, graph) -> str:
-    """`web_events` means the asset whose key ends in web_events (raw/web_events)."""
+    """A bare name is the asset whose key ends in it: `web_events` is raw/web_events. Where a source
+    and a model share a name (customers), the source (raw/customers) is meant."""
     names: dict[str, list] = {}
     for key in graph.get_all_asset_keys():
         names.setdefault(key.path[-1], []).append(key)
     out = []
     for token in select.split():
-        bare = re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token) and len(names.get(token, [])) == 1
-        out.append(f'key:"{names[token][0].to_user_string()}"' if bare else token)
+        keys = names.get(token, []) if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", token) else []
+        if len(keys) > 1:
+            keys = [k for k in keys if k.path[0] == "raw"]
+        out.append(f'key:"{keys[0].to_user_string()}"' if len(keys) == 1 else token)
     return " ".join(out)
 
 
@@ -86,6 +89,7 @@ def _landing_range(partitions, sources: list[str]) -> tuple[str, str] | None:
 def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = False) -> list[Step]:
     from orchestration.defs.dbt.assets import FULL_REFRESH_TAG
     from orchestration.defs.ingest.assets import RELOAD_TAG
+    from orchestration.lib.settings import warehouse_tags
 
     graph = defs.resolve_asset_graph()
     by_partitioning: dict = {}
@@ -113,6 +117,8 @@ def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = Fal
             raise BadSelection("--partition-range needs a time-partitioned source in --select (e.g. web_events)")
         tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
         steps.append(Step(by_partitioning[None], tags, f"{len(by_partitioning[None])} unpartitioned assets"))
+    for step in steps:  # the same one-writer tag as the scheduled and sensor runs
+        step.tags.update(warehouse_tags())
     return steps
 
 

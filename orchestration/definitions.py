@@ -15,9 +15,9 @@ from orchestration.defs.ingest.partitions import CADENCES
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_sensor
 from orchestration.defs.sensors.orders import orders_sensor
-from orchestration.lib.settings import settings
+from orchestration.lib.settings import warehouse_tags
 
-WAREHOUSE_TAGS = {"c360/warehouse": settings().target}
+WAREHOUSE_TAGS = warehouse_tags()
 
 
 def raw(name: str) -> dg.AssetKey:

@@ -61,6 +61,11 @@ def settings() -> Settings:
     )
 
 
+def warehouse_tags(cfg: Settings | None = None) -> dict[str, str]:
+    """Every run that writes the warehouse carries this tag; dagster.yaml allows one such run at a time."""
+    return {"c360/warehouse": (cfg or settings()).target}
+
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

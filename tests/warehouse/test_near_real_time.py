@@ -14,6 +14,7 @@ import pytest
 
 from orchestration.definitions import defs
 from orchestration.lib.settings import settings
+from orchestration.lib.shop import shop_dsn
 from orchestration.lib.warehouse import connect
 from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
 from tests.warehouse import expected
@@ -51,7 +52,7 @@ def test_live_orders_reach_customer_360_through_the_sensor(warehouse):
 
     shop = LiveShop(warehouse.landing, seed=11, update_share=0.5)
     if warehouse.target == "postgres":
-        sink = PostgresShop(warehouse)
+        sink = PostgresShop(shop_dsn(warehouse))
     else:
         sink = LandingShop(warehouse.landing, batch_seconds=1.0)
     stop = threading.Event()
@@ -91,8 +92,6 @@ def test_live_orders_reach_customer_360_through_the_sensor(warehouse):
 def live_orders(cfg, shop: LiveShop) -> dict[str, tuple[str, float]]:
     """The live orders' current status and total, as the shop itself holds them."""
     if cfg.target == "postgres":
-        from orchestration.lib.shop import shop_dsn
-
         with psycopg.connect(shop_dsn(cfg)) as con:
             rows = con.execute("select order_id, order_status, total_amount from shop.orders").fetchall()
         return {r[0]: (r[1], r[2]) for r in rows}

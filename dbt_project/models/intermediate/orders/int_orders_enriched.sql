@@ -1,6 +1,7 @@
 {{ incremental_config('order_li_id') }}
 -- Each line item with its order's current state, the product and brand as they were when the
--- order was placed, the customer's record at that time, and the payment.
+-- order was placed, the customer's record at that time, and the payment. An order placed before
+-- the first known version (a guest checkout before registering) takes that first version.
 -- Incremental: a run rebuilds the lines of orders whose order, lines or payment arrived since
 -- the last run, and of orders placed under a customer or product version that arrived since.
 with
@@ -114,12 +115,12 @@ joined as (
     left join products
         on
             line_items.product_id = products.product_id
-            and orders.ordered_at >= products.valid_from
+            and (orders.ordered_at >= products.valid_from or products.version_number = 1)
             and (orders.ordered_at < products.valid_to or products.valid_to is null)
     left join customers
         on
             orders.customer_id = customers.customer_id
-            and orders.ordered_at >= customers.valid_from
+            and (orders.ordered_at >= customers.valid_from or customers.version_number = 1)
             and (orders.ordered_at < customers.valid_to or customers.valid_to is null)
     left join brands on products.brand_id = brands.brand_id
     left join payments on orders.transaction_id = payments.transaction_id
