@@ -9,6 +9,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import dagster as dg
 import pytest
@@ -109,7 +110,7 @@ def test_a_late_file_re_runs_its_partition(fresh):
 
 
 class _Receiver(BaseHTTPRequestHandler):
-    received: list = []
+    received: ClassVar[list] = []
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))

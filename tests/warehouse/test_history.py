@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import bisect
 import csv
+import itertools
 import datetime as dt
 import shutil
 import uuid
@@ -107,7 +108,7 @@ def test_a_customer_who_moves_has_two_versions_and_orders_use_the_address_of_the
         spans = sorted(history[customer])
         assert len(spans) == len(crm[customer]) >= 2
         assert [s[3] for s in spans] == [False] * (len(spans) - 1) + [True]
-        assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # contiguous, no gaps
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(spans))  # contiguous, no gaps
     # orders placed before and after a move
     straddling = set()
     for o in orders.values():
