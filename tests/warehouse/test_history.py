@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import bisect
 import csv
-import itertools
 import datetime as dt
+import itertools
 import shutil
 import uuid
 from collections import defaultdict
