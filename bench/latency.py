@@ -14,11 +14,17 @@ import os
 import statistics
 import threading
 import time
-import uuid
 
-import psycopg
+import dagster as dg
 
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+from orchestration.definitions import defs
+from orchestration.lib.settings import settings
+from orchestration.lib.shop import shop_dsn
+from orchestration.lib.warehouse import connect
+from simulator.live_shop import LiveShop, PostgresShop, run
+
+
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 class _Recording:
@@ -38,15 +44,7 @@ class _Recording:
         self.sink.close()
 
 
-def measure(data_dir, rate: float = 1.0, seconds: float = 180.0, interval: float = 10.0) -> dict:
-    import dagster as dg
-
-    from orchestration.definitions import defs
-    from orchestration.lib.settings import settings
-    from orchestration.lib.shop import shop_dsn
-    from orchestration.lib.warehouse import connect
-    from simulator.live_shop import LiveShop, PostgresShop, run
-
+def measure(rate: float = 1.0, seconds: float = 180.0, interval: float = 10.0) -> dict:
     cfg = settings()
     sensor = defs.get_sensor_def("c360_orders_sensor")
     job = defs.resolve_job_def(sensor.job_name)
@@ -65,7 +63,9 @@ def measure(data_dir, rate: float = 1.0, seconds: float = 180.0, interval: float
         cursor = result.cursor
         for request in result.run_requests or []:
             started = time.monotonic()
-            assert job.execute_in_process(instance=instance, tags=request.tags, raise_on_error=False).success
+            assert job.execute_in_process(
+                instance=instance, tags=request.tags, raise_on_error=False, run_config=QUIET
+            ).success
             run_seconds.append(time.monotonic() - started)
             runs += 1
             done = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -91,22 +91,10 @@ def measure(data_dir, rate: float = 1.0, seconds: float = 180.0, interval: float
     }  # fmt: skip
 
 
-def setup_database() -> str:
-    name = f"c360_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as con:
-        con.execute(f'create database "{name}"')
-    return name
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as con:
-        con.execute(f'drop database if exists "{name}" with (force)')
-
-
-if __name__ == "__main__":  # python -m bench.latency DATA_DIR OUT_JSON, on an already built warehouse
+if __name__ == "__main__":  # python -m bench.latency OUT_JSON, on the built warehouse of the environment
     import json
     import sys
     from pathlib import Path
 
     os.environ.setdefault("C360_TARGET", "postgres")
-    Path(sys.argv[2]).write_text(json.dumps(measure(sys.argv[1]), indent=2))
+    Path(sys.argv[1]).write_text(json.dumps(measure(), indent=2))

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench import pg
 from bench.measure import dir_size, machine, run_stage
 from bench.report import render
 
@@ -66,23 +67,21 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
 
 def bench_latency(scratch: Path, customers: int = 10_000, days: int = 90) -> dict:
     """Orders-sensor latency on Postgres, over a warehouse built at customers x days."""
-    from bench import latency
-
     data_dir = scratch / "latency"
     start = END - dt.timedelta(days=days - 1)
     generate = [sys.executable, "-m", "c360_cli.main", "generate", "--customers", str(customers), "--quiet",
-                "--start", str(start), "--end", str(END), "--out", str(data_dir / "landing"), "--overwrite"]  # fmt: skip
+                "--start", str(start), "--end", str(END), "--out", str(data_dir / "landing")]  # fmt: skip
     run_stage(generate)
-    database = latency.setup_database()
+    database = pg.setup_database()
     env = {"C360_TARGET": "postgres", "C360_DATA_DIR": str(data_dir), "C360_PG_DATABASE": database,
            "C360_AS_OF_DATE": str(END + dt.timedelta(days=1))}  # fmt: skip
     try:
         run_stage([sys.executable, "-m", "c360_cli.main", "materialize"], env)
         out = data_dir / "latency.json"
-        run_stage([sys.executable, "-m", "bench.latency", str(data_dir), str(out)], env)
+        run_stage([sys.executable, "-m", "bench.latency", str(out)], env)
         result = json.loads(out.read_text())
     finally:
-        latency.drop_database(database)
+        pg.drop_database(database)
     result.update({"customers": customers, "days": days})
     print(f"  orders sensor latency: p50 {result['p50_s']} s, p95 {result['p95_s']} s", flush=True)
     return result
