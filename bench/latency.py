@@ -23,7 +23,6 @@ from orchestration.lib.shop import shop_dsn
 from orchestration.lib.warehouse import connect
 from simulator.live_shop import LiveShop, PostgresShop, run
 
-
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
