@@ -162,6 +162,31 @@ def load_source(
     return summary
 
 
+def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
+    """Landing files not loaded yet, or changed (size or modification time) since they were.
+
+    A cheap stat-only test for planning a catch-up; the load itself still compares content hashes.
+    """
+    ensure_tables(wh, source)
+    sql = """
+        select file, file_bytes, file_modified_at from (
+            select file, file_bytes, file_modified_at, status,
+                row_number() over (partition by file order by finished_at desc, status desc) as newest
+            from audit.load_runs where source = ?
+        ) as latest
+        where newest = 1 and status = 'loaded'
+    """
+    _, rows = wh.query(sql, [source.name])
+    loaded = {f: (size, modified) for f, size, modified in rows}
+    out = []
+    for path in landing_files(landing, source):
+        stat, seen = path.stat(), loaded.get(_rel(path, landing))
+        modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+        if seen is None or seen[0] != stat.st_size or abs((seen[1] - modified).total_seconds()) > 1e-3:
+            out.append(path)
+    return out
+
+
 def files_in_window(landing: Path, source: Source, start: dt.datetime, end: dt.datetime) -> list[Path]:
     """The source's landing files whose period begins in [start, end) (naive UTC)."""
     return [p for p in landing_files(landing, source) if start <= period_of(source.name, _rel(p, landing)) < end]
