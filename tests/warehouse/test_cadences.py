@@ -145,3 +145,19 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(fresh):
     alert = _Receiver.received[0]
     assert alert["event"] == "run_failure" and alert["run_id"] == run.run_id
     assert alert["failed_steps"] == ["raw__brands"] and alert["tags"]["c360/warehouse"] == fresh.target
+
+
+def test_catch_up_plans_only_partitions_with_new_or_changed_files(fresh):
+    from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
+
+    instance = dg.DagsterInstance.ephemeral()
+    assert materialize_all("group:ingest", instance=instance)
+    steps = plan(defs, _selection("group:ingest", defs), None)
+    assert [s.keys for s in steps] == [[dg.AssetKey(["raw", "order_line_items"]), dg.AssetKey(["raw", "orders"])]]
+    path = fresh.landing / path_for("customers", DAYS[1])
+    path.write_text(path.read_text())  # re-delivered: same bytes, new modification time
+    os.utime(path, (time.time(), time.time()))
+    steps = plan(defs, _selection("group:ingest", defs), None)
+    partitioned = [s for s in steps if RANGE_START in s.tags]
+    assert len(partitioned) == 1
+    assert partitioned[0].tags[RANGE_START] == partitioned[0].tags[RANGE_END] == DAYS[1]
