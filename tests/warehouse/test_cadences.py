@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from c360_cli.main import cli
+from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
 from orchestration.definitions import defs, job_for_source
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_requests
@@ -148,8 +149,6 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(fresh):
 
 
 def test_catch_up_plans_only_partitions_with_new_or_changed_files(fresh):
-    from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
-
     instance = dg.DagsterInstance.ephemeral()
     assert materialize_all("group:ingest", instance=instance)
     steps = plan(defs, _selection("group:ingest", defs), None)
