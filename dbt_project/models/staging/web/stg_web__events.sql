@@ -15,30 +15,42 @@ deduped as (
     {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc') }}
 ),
 
+{% if is_incremental() %}
+    -- events of this batch already kept from another file: look up only the batch's ids
+    kept_elsewhere as (
+        select
+            kept.activity_uuid,
+            kept._source_file
+        from {{ this }} as kept
+        where kept.activity_uuid in (select batch.activity_uuid from deduped as batch)
+    ),
+{% endif %}
+
 renamed as (
     select
-        activity_uuid,
-        session_id,
-        anonymous_id,
-        entity_id as customer_id,
-        event_action,
-        product_sku,
-        transaction_id,
-        traffic_channel,
-        traffic_source,
-        quantity,
-        order_value,
-        occurrence,
-        visit_start_ts as visit_started_at,
-        activity_ts as activity_at,
-        _source_file,
-        _loaded_at
+        deduped.activity_uuid,
+        deduped.session_id,
+        deduped.anonymous_id,
+        deduped.entity_id as customer_id,
+        deduped.event_action,
+        deduped.product_sku,
+        deduped.transaction_id,
+        deduped.traffic_channel,
+        deduped.traffic_source,
+        deduped.quantity,
+        deduped.order_value,
+        deduped.occurrence,
+        deduped.visit_start_ts as visit_started_at,
+        deduped.activity_ts as activity_at,
+        deduped._source_file,
+        deduped._loaded_at
     from deduped
     {% if is_incremental() %}
-        where not exists (
-            select 1 from {{ this }} as kept
-            where kept.activity_uuid = deduped.activity_uuid and kept._source_file <> deduped._source_file
-        )
+        left join kept_elsewhere
+            on
+                deduped.activity_uuid = kept_elsewhere.activity_uuid
+                and deduped._source_file <> kept_elsewhere._source_file
+        where kept_elsewhere.activity_uuid is null
     {% endif %}
 )
 
