@@ -87,6 +87,20 @@ def bench_latency(scratch: Path, customers: int = 10_000, days: int = 90) -> dic
     return result
 
 
+def _save(name: str, results: list[dict]) -> None:
+    """Merge into bench/results/<name>.json: a re-measured (stage, tier) replaces its old record."""
+    if not results:
+        return
+    path = RESULTS / f"{name}.json"
+    key = lambda r: (r["stage"], r["customers"], r["days"])  # noqa: E731
+    old = json.loads(path.read_text())["results"] if path.exists() else []
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    fresh = {key(r) for r in results}
+    merged = [r for r in old if key(r) not in fresh] + [{**r, "measured_at": now} for r in results]
+    stamp = {"machine": machine(), "measured_at": now}
+    path.write_text(json.dumps({**stamp, "results": merged}, indent=2) + "\n")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tiers", default="10000x365,100000x365,1000000x28", help="customers x days, comma separated")
@@ -108,10 +122,8 @@ def main(argv: list[str] | None = None) -> None:
         print("orders sensor latency (Postgres) ...", flush=True)
         warehouse.append(bench_latency(scratch))
     RESULTS.mkdir(exist_ok=True)
-    stamp = {"machine": machine(), "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
-    (RESULTS / "generate.json").write_text(json.dumps({**stamp, "results": results}, indent=2) + "\n")
-    if warehouse:
-        (RESULTS / "warehouse.json").write_text(json.dumps({**stamp, "results": warehouse}, indent=2) + "\n")
+    _save("generate", results)
+    _save("warehouse", warehouse)
     render(RESULTS, Path(__file__).parent.parent / "docs" / "benchmarks.md")
 
 
