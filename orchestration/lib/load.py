@@ -1,7 +1,9 @@
 """Load new landing files of one source into raw.<source>, idempotently and atomically.
 
-A file is identified by its path and content hash. A file already loaded with
-the same hash is skipped. A changed file replaces the rows it loaded before.
+A file is identified by its path and content hash. A file whose size and
+modification time are as they were at its load is skipped without being read;
+otherwise it is hashed, and a file already loaded with the same hash is skipped
+too. A changed file replaces the rows it loaded before.
 Files commit in chunks, each in one transaction: its rows, its rejects and
 its audit rows commit together or not at all. So a crash never leaves a part
 of a file behind. A file that cannot be read gets an audit row with its error,
@@ -133,6 +135,7 @@ def load_source(
     """
     ensure_tables(wh, source)
     loaded = set() if force else _current_files(wh, source)
+    stats = {} if force else _loaded_stats(wh, source)
     summary = LoadSummary(source.name)
     load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
@@ -140,7 +143,11 @@ def load_source(
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         new = []
         for path in paths[i : i + CHUNK_FILES]:
-            rel, data = str(path.relative_to(landing)), path.read_bytes()
+            rel = str(path.relative_to(landing))
+            if _unchanged(path, stats.get(rel)):  # stat first: an untouched file is not even read
+                summary.files_skipped += 1
+                continue
+            data = path.read_bytes()
             digest = sha256(data)
             if (rel, digest) in loaded:  # hash first: a file already loaded is never parsed again
                 summary.files_skipped += 1
@@ -162,12 +169,8 @@ def load_source(
     return summary
 
 
-def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
-    """Landing files not loaded yet, or changed (size or modification time) since they were.
-
-    A cheap stat-only test for planning a catch-up; the load itself still compares content hashes.
-    """
-    ensure_tables(wh, source)
+def _loaded_stats(wh: Warehouse, source: Source) -> dict[str, tuple[int, dt.datetime]]:
+    """file -> (bytes, modification time) as of its latest load, for files whose rows are in raw."""
     sql = """
         select file, file_bytes, file_modified_at from (
             select file, file_bytes, file_modified_at, status,
@@ -177,14 +180,23 @@ def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
         where newest = 1 and status = 'loaded'
     """
     _, rows = wh.query(sql, [source.name])
-    loaded = {f: (size, modified) for f, size, modified in rows}
-    out = []
-    for path in landing_files(landing, source):
-        stat, seen = path.stat(), loaded.get(_rel(path, landing))
-        modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
-        if seen is None or seen[0] != stat.st_size or abs((seen[1] - modified).total_seconds()) > 1e-3:
-            out.append(path)
-    return out
+    return {f: (size, modified) for f, size, modified in rows}
+
+
+def _unchanged(path: Path, seen: tuple[int, dt.datetime] | None) -> bool:
+    """Same size and modification time as when it was loaded (a re-delivery changes the time)."""
+    if seen is None:
+        return False
+    stat = path.stat()
+    modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
+    return seen[0] == stat.st_size and abs((seen[1] - modified).total_seconds()) < 1e-3
+
+
+def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
+    """Landing files not loaded yet, or changed (size or modification time) since they were."""
+    ensure_tables(wh, source)
+    loaded = _loaded_stats(wh, source)
+    return [p for p in landing_files(landing, source) if not _unchanged(p, loaded.get(_rel(p, landing)))]
 
 
 def files_in_window(landing: Path, source: Source, start: dt.datetime, end: dt.datetime) -> list[Path]:
