@@ -43,8 +43,12 @@ def latest_change(cfg: Settings) -> str | None:
                 "select greatest((select max(updated_at) from shop.orders),"
                 " (select max(updated_at) from shop.order_line_items))"
             ).fetchone()
-    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName, psycopg.errors.InvalidCatalogName):
-        return None
+    except (psycopg.errors.UndefinedTable, psycopg.errors.InvalidSchemaName):
+        return None  # no shop yet: nothing to load
+    except psycopg.OperationalError as err:
+        if "does not exist" in str(err):  # no shop database yet
+            return None
+        raise
     return row[0].isoformat() if row and row[0] else None
 
 
