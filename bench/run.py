@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="c360-bench-"))
     results, warehouse = [], []
-    for tier in args.tiers.split(","):
+    for tier in filter(None, args.tiers.split(",")):
         customers, days = (int(x) for x in tier.split("x"))
         print(f"generate: {customers:,} customers x {days} days ...", flush=True)
         results.append(bench_generate(customers, days, scratch))

@@ -6,53 +6,58 @@
 -- the last run, and of orders placed under a customer or product version that arrived since.
 with
 
-{% if is_incremental() %}
-changed_orders as (
-    select order_id from {{ ref('stg_shop__orders') }} where _loaded_at > {{ watermark() }}
-    union
-    select order_id from {{ ref('stg_shop__order_line_items') }} where _loaded_at > {{ watermark() }}
-    union
-    select order_id from {{ ref('stg_payments__transactions') }} where _loaded_at > {{ watermark() }}
-),
-
-changed_customers as (
-    select customer_id, min(valid_from) as changed_from
-    from {{ ref('customers_history') }}
-    where _loaded_at > {{ watermark() }}
-    group by customer_id
-),
-
-changed_products as (
-    select product_id, min(valid_from) as changed_from
-    from {{ ref('products_history') }}
-    where _loaded_at > {{ watermark() }}
-    group by product_id
-),
-{% endif %}
-
 orders as (
     select * from {{ ref('stg_shop__orders') }}
 ),
 
+{% if is_incremental() %}
+    changed_customers as (
+        select
+            history.customer_id,
+            min(history.valid_from) as changed_from
+        from {{ ref('customers_history') }} as history
+        where history._loaded_at > {{ watermark() }}
+        group by history.customer_id
+    ),
+
+    changed_products as (
+        select
+            history.product_id,
+            min(history.valid_from) as changed_from
+        from {{ ref('products_history') }} as history
+        where history._loaded_at > {{ watermark() }}
+        group by history.product_id
+    ),
+
+    -- every order to rebuild, as one set of ids (equality joins only: hash joins on both engines)
+    changed_orders as (
+        select changed.order_id from {{ ref('stg_shop__orders') }} as changed
+        where changed._loaded_at > {{ watermark() }}
+        union
+        select changed.order_id from {{ ref('stg_shop__order_line_items') }} as changed
+        where changed._loaded_at > {{ watermark() }}
+        union
+        select changed.order_id from {{ ref('stg_payments__transactions') }} as changed
+        where changed._loaded_at > {{ watermark() }}
+        union
+        select orders.order_id
+        from orders
+        inner join changed_customers on orders.customer_id = changed_customers.customer_id
+        where orders.ordered_at >= changed_customers.changed_from
+        union
+        select lines.order_id
+        from {{ ref('stg_shop__order_line_items') }} as lines
+        inner join orders on lines.order_id = orders.order_id
+        inner join changed_products on lines.product_id = changed_products.product_id
+        where orders.ordered_at >= changed_products.changed_from
+    ),
+{% endif %}
+
 line_items as (
-    select line_items.*
-    from {{ ref('stg_shop__order_line_items') }} as line_items
+    select lines.*
+    from {{ ref('stg_shop__order_line_items') }} as lines
     {% if is_incremental() %}
-        inner join orders on line_items.order_id = orders.order_id
-        where
-            line_items.order_id in (select order_id from changed_orders)
-            or exists (
-                select 1 from changed_customers
-                where
-                    changed_customers.customer_id = orders.customer_id
-                    and orders.ordered_at >= changed_customers.changed_from
-            )
-            or exists (
-                select 1 from changed_products
-                where
-                    changed_products.product_id = line_items.product_id
-                    and orders.ordered_at >= changed_products.changed_from
-            )
+        where lines.order_id in (select changed_orders.order_id from changed_orders)
     {% endif %}
 ),
 
