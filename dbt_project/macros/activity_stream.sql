@@ -1,6 +1,7 @@
 {#- A Lens activity stream (product views, favourites, cart adds, orders placed): the events of one
     action, attributed to the session's customer, with the product and brand as they were when the
-    event happened. Incremental: a run rebuilds the streams of the sessions that changed (a session
+    event happened (an event before the product's first snapshot takes that first version).
+    Incremental: a run rebuilds the streams of the sessions that changed (a session
     can gain its customer when a later hour brings the login). -#}
 {% macro activity_stream(action) -%}
 {{ incremental_config('session_id') }}
@@ -59,7 +60,7 @@ final as (
     left join products
         on
             events.product_sku = products.sku_id
-            and events.activity_at >= products.valid_from
+            and (events.activity_at >= products.valid_from or products.version_number = 1)
             and (events.activity_at < products.valid_to or products.valid_to is null)
     left join brands on products.brand_id = brands.brand_id
 )
