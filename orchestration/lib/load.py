@@ -106,18 +106,26 @@ def landing_files(landing: Path, source: Source) -> list[Path]:
     return sorted(p for p in landing.glob(source.pattern) if not p.name.startswith("."))
 
 
-def _current_files(wh: Warehouse, source: Source) -> set[tuple[str, str]]:
-    """(file, sha256) of every file whose latest audit row says its rows are in raw."""
+@dataclass(frozen=True)
+class Loaded:
+    """A file whose latest audit row says its rows are in raw, as it was when loaded."""
+
+    sha256: str | None
+    size: int | None
+    modified_at: dt.datetime | None
+
+
+def _loaded_files(wh: Warehouse, source: Source) -> dict[str, Loaded]:
     sql = """
-        select file, file_sha256 from (
-            select file, file_sha256, status,
+        select file, file_sha256, file_bytes, file_modified_at from (
+            select file, file_sha256, file_bytes, file_modified_at, status,
                 row_number() over (partition by file order by finished_at desc, status desc) as newest
             from audit.load_runs where source = ?
         ) as latest
         where newest = 1 and status = 'loaded'
     """
     _, rows = wh.query(sql, [source.name])
-    return set(rows)
+    return {f: Loaded(sha, size, modified) for f, sha, size, modified in rows}
 
 
 def load_source(
@@ -134,8 +142,7 @@ def load_source(
     With `force`, files already loaded are read again and replace their rows (a partition re-run).
     """
     ensure_tables(wh, source)
-    loaded = set() if force else _current_files(wh, source)
-    stats = {} if force else _loaded_stats(wh, source)
+    loaded = {} if force else _loaded_files(wh, source)
     summary = LoadSummary(source.name)
     load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
@@ -143,13 +150,14 @@ def load_source(
         started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         new = []
         for path in paths[i : i + CHUNK_FILES]:
-            rel = str(path.relative_to(landing))
-            if _unchanged(path, stats.get(rel)):  # stat first: an untouched file is not even read
+            rel = _rel(path, landing)
+            seen = loaded.get(rel)
+            if _unchanged(path, seen):  # stat first: an untouched file is not even read
                 summary.files_skipped += 1
                 continue
             data = path.read_bytes()
             digest = sha256(data)
-            if (rel, digest) in loaded:  # hash first: a file already loaded is never parsed again
+            if seen is not None and seen.sha256 == digest:  # hash next: a loaded file is never parsed again
                 summary.files_skipped += 1
                 continue
             mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
@@ -169,33 +177,19 @@ def load_source(
     return summary
 
 
-def _loaded_stats(wh: Warehouse, source: Source) -> dict[str, tuple[int, dt.datetime]]:
-    """file -> (bytes, modification time) as of its latest load, for files whose rows are in raw."""
-    sql = """
-        select file, file_bytes, file_modified_at from (
-            select file, file_bytes, file_modified_at, status,
-                row_number() over (partition by file order by finished_at desc, status desc) as newest
-            from audit.load_runs where source = ?
-        ) as latest
-        where newest = 1 and status = 'loaded'
-    """
-    _, rows = wh.query(sql, [source.name])
-    return {f: (size, modified) for f, size, modified in rows}
-
-
-def _unchanged(path: Path, seen: tuple[int, dt.datetime] | None) -> bool:
+def _unchanged(path: Path, seen: Loaded | None) -> bool:
     """Same size and modification time as when it was loaded (a re-delivery changes the time)."""
-    if seen is None:
+    if seen is None or seen.modified_at is None:
         return False
     stat = path.stat()
     modified = dt.datetime.fromtimestamp(stat.st_mtime, dt.UTC).replace(tzinfo=None)
-    return seen[0] == stat.st_size and abs((seen[1] - modified).total_seconds()) < 1e-3
+    return seen.size == stat.st_size and abs((seen.modified_at - modified).total_seconds()) < 1e-3
 
 
 def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
     """Landing files not loaded yet, or changed (size or modification time) since they were."""
     ensure_tables(wh, source)
-    loaded = _loaded_stats(wh, source)
+    loaded = _loaded_files(wh, source)
     return [p for p in landing_files(landing, source) if not _unchanged(p, loaded.get(_rel(p, landing)))]
 
 
@@ -219,9 +213,7 @@ def load_window(
     ensure_tables(wh, source)
     present = files_in_window(landing, source, start, end)
     names = {_rel(p, landing) for p in present}
-    gone = sorted(
-        f for f, _ in _current_files(wh, source) if f not in names and start <= period_of(source.name, f) < end
-    )
+    gone = sorted(f for f in _loaded_files(wh, source) if f not in names and start <= period_of(source.name, f) < end)
     if gone:
         _remove(wh, source, gone)
     summary = load_source(wh, source, landing, files=present, force=force)

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from c360_cli.run import _selection, plan, run_steps
 from orchestration.definitions import defs
+from orchestration.lib.settings import Settings, settings
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
 
@@ -104,4 +105,17 @@ def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
         assert materialize_all(), f"the full materialization failed on {target}"
     yield values
     if target == "postgres":
+        drop_database(database)
+
+
+@pytest.fixture(params=TARGETS)
+def fresh(request, landing, tmp_path) -> Iterator[Settings]:
+    """An empty warehouse on one target, over a private copy of the landing zone (the test may change it)."""
+    if request.param == "postgres":
+        require_postgres()
+    shutil.copytree(landing, tmp_path / "landing")
+    database = f"c360_test_{uuid.uuid4().hex[:8]}"
+    with env(target_env(request.param, tmp_path, database)):
+        yield settings()
+    if request.param == "postgres":
         drop_database(database)

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import ClassVar
 
 import dagster as dg
-import pytest
 from click.testing import CliRunner
 
 from c360_cli.main import cli
@@ -20,25 +17,12 @@ from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
 from orchestration.definitions import defs, job_for_source
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_requests
-from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from simulator.landing import path_for
 from tests.simulator.readers import read_records
-from tests.warehouse.conftest import TARGETS, drop_database, env, materialize_all, require_postgres, target_env
+from tests.warehouse.conftest import env, materialize_all
 
 DAYS = ["2026-01-02", "2026-01-03", "2026-01-04"]
-
-
-@pytest.fixture(params=TARGETS)
-def fresh(request, landing, tmp_path):
-    if request.param == "postgres":
-        require_postgres()
-    shutil.copytree(landing, tmp_path / "landing")
-    database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    with env(target_env(request.param, tmp_path, database)):
-        yield settings()
-    if request.param == "postgres":
-        drop_database(database)
 
 
 def raw_state(cfg, source: str) -> tuple[dict, int]:

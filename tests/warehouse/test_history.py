@@ -8,21 +8,15 @@ import bisect
 import csv
 import datetime as dt
 import itertools
-import shutil
-import uuid
+import os
 from collections import defaultdict
 
 import pytest
 
 from tests.simulator.readers import files, read_records
 from tests.warehouse.conftest import (
-    TARGETS,
-    drop_database,
-    env,
     landing_of,
     materialize_all,
-    require_postgres,
-    target_env,
 )
 from tests.warehouse.expected import latest_orders
 from tests.warehouse.test_reconciliation import query
@@ -76,20 +70,13 @@ def _move_a_customer(landing) -> str:
     return customer
 
 
-@pytest.fixture(params=TARGETS)
-def moved(request, landing, tmp_path):
+@pytest.fixture
+def moved(fresh) -> tuple[dict, str]:
     """A warehouse built from a landing zone in which one customer moves between two orders."""
-    if request.param == "postgres":
-        require_postgres()
-    shutil.copytree(landing, tmp_path / "landing")
-    customer = _move_a_customer(tmp_path / "landing")
-    database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    values = target_env(request.param, tmp_path, database)
-    with env(values):
-        assert materialize_all()
-    yield values, customer
-    if request.param == "postgres":
-        drop_database(database)
+    customer = _move_a_customer(fresh.landing)
+    assert materialize_all()
+    # the environment of this warehouse, as the shared query helpers take it
+    return {k: v for k, v in os.environ.items() if k.startswith("C360_")}, customer
 
 
 def test_a_customer_who_moves_has_two_versions_and_orders_use_the_address_of_their_time(moved):

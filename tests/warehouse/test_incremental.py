@@ -10,17 +10,14 @@ model, and of customer_360, must be the same. Raw counts are checked against the
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import uuid
 
-import pytest
 from dagster import DagsterInstance
 
 from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from simulator.landing import path_for
 from tests.simulator.readers import read_records
-from tests.warehouse.conftest import TARGETS, drop_database, env, materialize_all, require_postgres, target_env
+from tests.warehouse.conftest import materialize_all
 
 FIRST_HOUR = dt.datetime(2026, 1, 1)
 HOURS = [FIRST_HOUR + dt.timedelta(hours=h) for h in range(48)]
@@ -60,19 +57,7 @@ def landing_events(landing) -> tuple[int, int]:
     return records, bad
 
 
-@pytest.fixture(params=TARGETS)
-def warehouse(request, landing, tmp_path):
-    if request.param == "postgres":
-        require_postgres()
-    shutil.copytree(landing, tmp_path / "landing")
-    database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    with env(target_env(request.param, tmp_path, database)):
-        yield settings()
-    if request.param == "postgres":
-        drop_database(database)
-
-
-def test_hourly_partitions_one_by_one_then_replays_equal_a_full_refresh(warehouse):
+def test_hourly_partitions_one_by_one_then_replays_equal_a_full_refresh(fresh):
     instance = DagsterInstance.ephemeral()
 
     def run(select: str, partition: dt.datetime | None = None, **kw) -> None:
@@ -91,14 +76,14 @@ def test_hourly_partitions_one_by_one_then_replays_equal_a_full_refresh(warehous
         run(DOWNSTREAM)
     incremental = models_state()
 
-    with connect(warehouse) as wh:
+    with connect(fresh) as wh:
         _, [(raw_rows, raw_files)] = wh.query("select count(*), count(distinct _source_file) from raw.web_events")
         _, [(rejects,)] = wh.query("select count(*) from raw.web_events__rejects")
         _, replays = wh.query(
             "select file, count(*) from audit.load_runs where source = 'web_events' and status = 'loaded' "
             "group by file having count(*) > 1"
         )
-    records, bad = landing_events(warehouse.landing)
+    records, bad = landing_events(fresh.landing)
     assert raw_rows == records and rejects == bad  # replays replaced, never duplicated
     assert raw_files <= 48 and sorted(f for f, _ in replays) == sorted(
         path_for("web_events", h.strftime("%Y-%m-%dT%H")) for h in REPLAYED

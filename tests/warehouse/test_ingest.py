@@ -6,29 +6,11 @@ import shutil
 import signal
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
-import pytest
-
 from orchestration.lib.load import load_source
-from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from simulator.landing import SOURCES
-from tests.warehouse.conftest import TARGETS, drop_database, env, require_postgres, target_env
-
-
-@pytest.fixture(params=TARGETS)
-def fresh(request, landing, tmp_path):
-    """An empty warehouse on one target, over a private copy of the landing zone."""
-    if request.param == "postgres":
-        require_postgres()
-    shutil.copytree(landing, tmp_path / "landing")
-    database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    with env(target_env(request.param, tmp_path, database)):
-        yield settings()
-    if request.param == "postgres":
-        drop_database(database)
 
 
 def load_all(cfg) -> dict:

@@ -3,22 +3,19 @@ they reach marts.orders and customer_360 with the right totals and no duplicates
 
 from __future__ import annotations
 
-import shutil
 import threading
 import time
-import uuid
 
 import dagster as dg
 import psycopg
 import pytest
 
 from orchestration.definitions import defs
-from orchestration.lib.settings import settings
 from orchestration.lib.shop import shop_dsn
 from orchestration.lib.warehouse import connect
 from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
 from tests.warehouse import expected
-from tests.warehouse.conftest import AS_OF, TARGETS, drop_database, env, materialize_all, require_postgres, target_env
+from tests.warehouse.conftest import AS_OF, materialize_all
 
 
 def tick(instance, cursor: str | None) -> tuple[str | None, int]:
@@ -32,29 +29,17 @@ def tick(instance, cursor: str | None) -> tuple[str | None, int]:
     return result.cursor, len(result.run_requests or [])
 
 
-@pytest.fixture(params=TARGETS)
-def warehouse(request, landing, tmp_path):
-    if request.param == "postgres":
-        require_postgres()
-    shutil.copytree(landing, tmp_path / "landing")
-    database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    with env(target_env(request.param, tmp_path, database)):
-        yield settings()
-    if request.param == "postgres":
-        drop_database(database)
-
-
-def test_live_orders_reach_customer_360_through_the_sensor(warehouse):
+def test_live_orders_reach_customer_360_through_the_sensor(fresh):
     instance = dg.DagsterInstance.ephemeral()
     assert materialize_all(instance=instance)
     cursor, runs = tick(instance, None)  # first tick: the landing history is already loaded
-    history = expected.customer_orders(warehouse.landing, AS_OF)  # by hand, before the shop goes live
+    history = expected.customer_orders(fresh.landing, AS_OF)  # by hand, before the shop goes live
 
-    shop = LiveShop(warehouse.landing, seed=11, update_share=0.5)
-    if warehouse.target == "postgres":
-        sink = PostgresShop(shop_dsn(warehouse))
+    shop = LiveShop(fresh.landing, seed=11, update_share=0.5)
+    if fresh.target == "postgres":
+        sink = PostgresShop(shop_dsn(fresh))
     else:
-        sink = LandingShop(warehouse.landing, batch_seconds=1.0)
+        sink = LandingShop(fresh.landing, batch_seconds=1.0)
     stop = threading.Event()
     writer = threading.Thread(target=run, args=(shop, sink, 20.0, 8.0, stop))
     writer.start()
@@ -68,8 +53,8 @@ def test_live_orders_reach_customer_360_through_the_sensor(warehouse):
     assert runs >= 2 and shop.created > 20 and shop.updated > 10
     assert tick(instance, cursor)[1] == 0  # nothing new: no run
 
-    live = live_orders(warehouse, shop)
-    with connect(warehouse) as wh:
+    live = live_orders(fresh, shop)
+    with connect(fresh) as wh:
         _, rows = wh.query("select order_id, order_status, total_amount from marts.orders where order_id like 'OL%'")
         _, [(n_rows, n_ids)] = wh.query("select count(*), count(distinct order_id) from marts.orders")
         _, c360 = wh.query("select customer_id, orders_count, total_order_value from marts.customer_360")
