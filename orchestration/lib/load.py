@@ -38,10 +38,6 @@ AUDIT_COLUMNS = {
 }  # fmt: skip
 
 
-class LoadFailed(Exception):
-    """Some files could not be read; the rest loaded."""
-
-
 @dataclass
 class LoadSummary:
     source: str
