@@ -1,8 +1,8 @@
 """`c360 materialize`: run the asset graph in-process and report asset by asset.
 
-Dagster runs one partitioning per run, so a selection becomes a short plan: one run per
-partitioned source cadence (a single-run backfill of its range), then one run for everything
-unpartitioned (orders and every dbt model), in that order, which is the dependency order.
+Dagster runs one partitioning per run, so a selection becomes a short plan: the sources in load
+order (parents before children, see LOAD_ORDER), one run per consecutive group that shares a
+partitioning (a single-run backfill of its range), then one run for the dbt models.
 """
 
 from __future__ import annotations
@@ -49,9 +49,12 @@ def _selection(select: str | None, defs) -> list:
 
     graph = defs.resolve_asset_graph()
     if not select or select == "*":
-        return sorted(graph.get_all_asset_keys())
+        return sorted(graph.materializable_asset_keys)
     try:
-        keys = dg.AssetSelection.from_string(_bare_names(select, graph)).resolve(graph)
+        # external inputs (the quality history tables dbt reads) are never materialized here
+        keys = (
+            dg.AssetSelection.from_string(_bare_names(select, graph)).resolve(graph) & graph.materializable_asset_keys
+        )
     except Exception as err:  # dagster raises several types for a bad selection string
         raise BadSelection(f"cannot parse --select {select!r}: {err}") from err
     if not keys:
@@ -93,37 +96,52 @@ def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str] | None:
     return first, last
 
 
-def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = False) -> list[Step]:
+def _step(partitions, group: list, partition_range: str | None, full_refresh: bool) -> Step | None:
     from orchestration.defs.dbt.assets import FULL_REFRESH_TAG
     from orchestration.defs.ingest.assets import RELOAD_TAG
+
+    names = [k.path[-1] for k in group]
+    if partitions is None:
+        tags = {FULL_REFRESH_TAG: "true"} if full_refresh and group[0].path[0] != "raw" else {}
+        label = ", ".join(names) if group[0].path[0] == "raw" else f"{len(group)} models"
+        return Step(group, tags, label)
+    if partition_range:
+        if "..." not in partition_range:
+            raise BadSelection("--partition-range looks like FIRST...LAST, e.g. 2026-01-01-00...2026-01-03-23")
+        first, last = (_normalize(k.strip(), partitions) for k in partition_range.split("..."))
+        tags = {RANGE_START: first, RANGE_END: last}  # a re-run replaces these partitions exactly
+    else:
+        found = _catch_up_range(partitions, names)
+        if found is None:
+            return None  # every file of these sources is loaded and unchanged
+        first, last = found
+        tags = {RANGE_START: first, RANGE_END: last, RELOAD_TAG: "changed"}  # catch up on new files only
+    return Step(group, tags, f"{', '.join(names)} [{first} ... {last}]")
+
+
+def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = False) -> list[Step]:
+    from orchestration.defs.ingest.partitions import LOAD_ORDER
     from orchestration.lib.settings import warehouse_tags
 
     graph = defs.resolve_asset_graph()
-    by_partitioning: dict = {}
-    for key in keys:
-        by_partitioning.setdefault(graph.get(key).partitions_def, []).append(key)
-    steps = []
-    for partitions, group in by_partitioning.items():
-        if partitions is None:
-            continue
-        names = [k.path[-1] for k in group]
-        if partition_range:
-            if "..." not in partition_range:
-                raise BadSelection("--partition-range looks like FIRST...LAST, e.g. 2026-01-01-00...2026-01-03-23")
-            first, last = (_normalize(k.strip(), partitions) for k in partition_range.split("..."))
-            tags = {RANGE_START: first, RANGE_END: last}  # a re-run replaces these partitions exactly
+    sources = sorted((k for k in keys if k.path[0] == "raw"), key=lambda k: LOAD_ORDER.index(k.path[-1]))
+    runs: list[tuple] = []  # (partitions, keys): consecutive sources sharing a partitioning share a run
+    for key in sources:
+        partitions = graph.get(key).partitions_def
+        if runs and runs[-1][0] == partitions:
+            runs[-1][1].append(key)
         else:
-            found = _catch_up_range(partitions, names)
-            if found is None:
-                continue  # every file of these sources is loaded and unchanged
-            first, last = found
-            tags = {RANGE_START: first, RANGE_END: last, RELOAD_TAG: "changed"}  # catch up on new files only
-        steps.append(Step(group, tags, f"{', '.join(names)} [{first} ... {last}]"))
-    if None in by_partitioning:
-        if partition_range and not steps:
-            raise BadSelection("--partition-range needs a time-partitioned source in --select (e.g. web_events)")
-        tags = {FULL_REFRESH_TAG: "true"} if full_refresh else {}
-        steps.append(Step(by_partitioning[None], tags, f"{len(by_partitioning[None])} unpartitioned assets"))
+            runs.append((partitions, [key]))
+    models = [k for k in keys if k.path[0] != "raw"]
+    if models:
+        runs.append((None, models))
+    if partition_range and not any(partitions for partitions, _ in runs):
+        raise BadSelection("--partition-range needs a time-partitioned source in --select (e.g. web_events)")
+    steps = []
+    for partitions, group in runs:
+        step = _step(partitions, group, partition_range, full_refresh)
+        if step is not None:
+            steps.append(step)
     for step in steps:  # the same one-writer tag as the scheduled and sensor runs
         step.tags.update(warehouse_tags())
     return steps

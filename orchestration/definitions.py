@@ -4,6 +4,7 @@
   customers and transactions, weekly products, monthly brands).
 - Orders and line items load when the orders sensor sees a change, with the order models.
 - The dbt models refresh by declarative automation when their inputs change.
+- Each Soda contract's checks are asset checks on its dataset, run with every materialization.
 - Every run carries c360/warehouse=<target>; dagster.yaml lets one such run write at a time.
 """
 
@@ -12,6 +13,7 @@ import dagster as dg
 from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
 from orchestration.defs.ingest.assets import ingest_assets
 from orchestration.defs.ingest.partitions import CADENCES
+from orchestration.defs.quality.checks import quality_checks
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_sensor
 from orchestration.defs.sensors.orders import orders_sensor
@@ -54,7 +56,8 @@ models_job = dg.define_asset_job(
 
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "c360_automation",
-    target=dg.AssetSelection.assets(c360_dbt_models),
+    # the models, their dbt tests and the Soda contract checks of the marts
+    target=dg.AssetSelection.assets(c360_dbt_models) | dg.AssetSelection.checks_for_assets(c360_dbt_models),
     run_tags=WAREHOUSE_TAGS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
@@ -65,6 +68,7 @@ job_for_source = {s: f"ingest_{cadence}" for cadence, (sources, _) in CADENCES.i
 
 defs = dg.Definitions(
     assets=[*ingest_assets, c360_dbt_models],
+    asset_checks=quality_checks,
     jobs=[*ingest_jobs.values(), orders_job, models_job],
     schedules=schedules,
     sensors=[

@@ -18,15 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
 from orchestration.lib.parse import ParsedFile, parse_file, sha256
-from orchestration.lib.warehouse import Warehouse
+from orchestration.lib.warehouse import Warehouse, arrow_table, create_table
 from simulator.landing import Source, period_of
 
 CHUNK_FILES = 500
-ARROW_TYPES = {"varchar": pa.string(), "integer": pa.int64(), "double": pa.float64(), "date": pa.date32(),
-               "timestamp": pa.timestamp("us")}  # fmt: skip
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
 REJECT_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "record": "varchar",
                   "reason": "varchar", "_loaded_at": "timestamp"}  # fmt: skip
@@ -51,21 +47,10 @@ class LoadSummary:
     failures: list[str] = field(default_factory=list)
 
 
-def _create(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
-    cols = ", ".join(f"{name} {wh.column_type(kind)}" for name, kind in columns.items())
-    wh.execute(f"create table if not exists {table} ({cols})")
-
-
 def ensure_tables(wh: Warehouse, source: Source) -> None:
-    _create(wh, f"raw.{source.name}", {**source.columns, **META})
-    _create(wh, f"raw.{source.name}__rejects", REJECT_COLUMNS)
-    _create(wh, "audit.load_runs", AUDIT_COLUMNS)
-
-
-def _arrow(columns: dict[str, str], rows: list[tuple]) -> pa.Table:
-    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    arrays = [pa.array(list(v), ARROW_TYPES[kind]) for v, kind in zip(values, columns.values(), strict=True)]
-    return pa.Table.from_arrays(arrays, names=list(columns))
+    create_table(wh, f"raw.{source.name}", {**source.columns, **META})
+    create_table(wh, f"raw.{source.name}__rejects", REJECT_COLUMNS)
+    create_table(wh, "audit.load_runs", AUDIT_COLUMNS)
 
 
 def _write(wh: Warehouse, source: Source, parsed: list[ParsedFile], load_id: str, started: dt.datetime) -> None:
@@ -78,9 +63,9 @@ def _write(wh: Warehouse, source: Source, parsed: list[ParsedFile], load_id: str
                       len(p.rejects), started, now, "loaded", None))  # fmt: skip
     with wh.transaction():
         _delete_files(wh, source, [p.rel for p in parsed])  # a changed file replaces what it loaded before
-        wh.insert_arrow(f"raw.{source.name}", _arrow({**source.columns, **META}, rows))
-        wh.insert_arrow(f"raw.{source.name}__rejects", _arrow(REJECT_COLUMNS, rejects))
-        wh.insert_arrow("audit.load_runs", _arrow(AUDIT_COLUMNS, audit))
+        wh.insert_arrow(f"raw.{source.name}", arrow_table({**source.columns, **META}, rows))
+        wh.insert_arrow(f"raw.{source.name}__rejects", arrow_table(REJECT_COLUMNS, rejects))
+        wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, audit))
 
 
 def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
@@ -94,7 +79,7 @@ def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
 def _record_failure(wh: Warehouse, source: Source, p: ParsedFile, load_id: str, started: dt.datetime) -> None:
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     row = (load_id, source.name, p.rel, p.sha256, p.size, p.modified_at, 0, 0, 0, started, now, "failed", p.error)
-    wh.insert_arrow("audit.load_runs", _arrow(AUDIT_COLUMNS, [row]))
+    wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, [row]))
 
 
 def landing_files(landing: Path, source: Source) -> list[Path]:
@@ -223,4 +208,4 @@ def _remove(wh: Warehouse, source: Source, files: list[str]) -> None:
              for f in files]  # fmt: skip
     with wh.transaction():
         _delete_files(wh, source, files)
-        wh.insert_arrow("audit.load_runs", _arrow(AUDIT_COLUMNS, audit))
+        wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, audit))

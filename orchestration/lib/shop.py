@@ -14,9 +14,9 @@ import uuid
 
 import psycopg
 
-from orchestration.lib.load import AUDIT_COLUMNS, META, LoadSummary, _arrow, _create, ensure_tables
+from orchestration.lib.load import AUDIT_COLUMNS, META, LoadSummary, ensure_tables
 from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import Warehouse
+from orchestration.lib.warehouse import Warehouse, arrow_table, create_table
 from simulator.landing import SOURCES
 from simulator.live_shop import SHOP_DDL
 
@@ -61,7 +61,7 @@ def pull(wh: Warehouse, cfg: Settings, source_name: str, summary: LoadSummary) -
     """Append the shop rows changed since the watermark to raw.<source>, page by page."""
     source = SOURCES[source_name]
     ensure_tables(wh, source)
-    _create(wh, "audit.shop_watermarks", WATERMARK_COLUMNS)
+    create_table(wh, "audit.shop_watermarks", WATERMARK_COLUMNS)
     table, key, columns = TABLES[source_name], source.key, list(source.columns)
     with psycopg.connect(shop_dsn(cfg), connect_timeout=5) as con:
         exists = con.execute("select to_regclass(%s)", [f"shop.{table}"]).fetchone()[0]
@@ -89,8 +89,8 @@ def _append(wh: Warehouse, source_name: str, origin: str, rows: list, summary: L
     audit = [(load_id, source_name, f"{origin}@{last_ts.isoformat()}", None, None, last_ts, len(rows), len(rows), 0,
               now, now, "loaded", None)]  # fmt: skip
     with wh.transaction():
-        wh.insert_arrow(f"raw.{source_name}", _arrow({**source.columns, **META}, batch))
-        wh.insert_arrow("audit.load_runs", _arrow(AUDIT_COLUMNS, audit))
+        wh.insert_arrow(f"raw.{source_name}", arrow_table({**source.columns, **META}, batch))
+        wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, audit))
         wh.execute("delete from audit.shop_watermarks where source = ?", [source_name])
         wh.execute("insert into audit.shop_watermarks values (?, ?, ?, ?)", [source_name, last_ts, last_key, now])
     summary.rows_read += len(rows)

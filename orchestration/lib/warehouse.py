@@ -19,6 +19,8 @@ from orchestration.lib.settings import Settings
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "semantic", "ml", "quality", "audit", "snapshots")
 PG_TYPES = {"varchar": "text", "double": "double precision", "integer": "integer", "date": "date",
             "timestamp": "timestamp", "bigint": "bigint"}  # fmt: skip
+ARROW_TYPES = {"varchar": pa.string(), "integer": pa.int64(), "bigint": pa.int64(), "double": pa.float64(),
+               "date": pa.date32(), "timestamp": pa.timestamp("us")}  # fmt: skip
 
 
 class Warehouse(Protocol):
@@ -96,6 +98,19 @@ class PostgresWarehouse:
 
     def close(self) -> None:
         self.con.close()
+
+
+def create_table(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
+    """Create a table from {column: portable type} (varchar, integer, bigint, double, date, timestamp)."""
+    cols = ", ".join(f"{name} {wh.column_type(kind)}" for name, kind in columns.items())
+    wh.execute(f"create table if not exists {table} ({cols})")
+
+
+def arrow_table(columns: dict[str, str], rows: list[tuple]) -> pa.Table:
+    """Rows as an Arrow table typed by the same portable types, ready for `insert_arrow`."""
+    values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
+    arrays = [pa.array(list(v), ARROW_TYPES[kind]) for v, kind in zip(values, columns.values(), strict=True)]
+    return pa.Table.from_arrays(arrays, names=list(columns))
 
 
 def ensure_pg_database(cfg: Settings) -> None:

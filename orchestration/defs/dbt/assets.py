@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from packaging import version
 
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project, ensure_manifest
+from orchestration.defs.quality.gate import blocked_models
 from orchestration.lib.settings import settings
 
 LAYERS = ("staging", "intermediate", "marts")
@@ -23,7 +24,11 @@ LAYERS = ("staging", "intermediate", "marts")
 # Eager: refresh when any input was updated (or will be in the same tick). The raw sources are
 # time-partitioned, and most of their partitions (hours before the data began, say) never exist;
 # waiting for "no input missing" would wait forever, so that clause is dropped.
-AUTOMATION = dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+# A failed blocking check on an input (Soda contract or dbt test) holds the model back.
+AUTOMATION = (
+    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
+    & dg.AutomationCondition.all_deps_blocking_checks_passed()
+)
 
 
 class C360Translator(DagsterDbtTranslator):
@@ -55,7 +60,10 @@ def dbt_env() -> dict[str, str]:
 FULL_REFRESH_TAG = "c360/full_refresh"
 
 
-@dbt_assets(manifest=ensure_manifest(), project=dbt_project, dagster_dbt_translator=C360Translator())
+MANIFEST = ensure_manifest()
+
+
+@dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())
 def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     os.environ.update(dbt_env())
     dbt_vars = {"as_of_date": settings().as_of_date.isoformat()}
@@ -65,7 +73,29 @@ def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
     target = settings().data_dir / "dbt-target" / settings().target
+    blocked = _blocked_selection(context)
+    if blocked:
+        args += ["--exclude", *sorted(blocked)]
     yield from dbt.cli(args, context=context, target_path=target).stream()
+    if blocked:
+        reasons = sorted({why for why in blocked.values()})
+        raise dg.Failure(
+            description=f"{len(blocked)} model(s) not built: {'; '.join(reasons)}",
+            metadata={
+                "blocked_models": dg.MetadataValue.md("\n".join(f"- {m}: {w}" for m, w in sorted(blocked.items())))
+            },
+            allow_retries=False,
+        )
+
+
+def _blocked_selection(context: dg.AssetExecutionContext) -> dict[str, str]:
+    """The selected models the blocking gate holds back (see orchestration/defs/quality/gate.py)."""
+    selected = {key.path[-1] for key in context.selected_asset_keys}
+    blocked = blocked_models(settings(), json.loads(MANIFEST.read_text()))
+    for model, why in sorted(blocked.items()):
+        if model in selected:
+            context.log.error(f"not building {model}: {why}")
+    return {m: w for m, w in blocked.items() if m in selected}
 
 
 class C360DbtCliResource(DbtCliResource):

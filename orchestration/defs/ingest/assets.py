@@ -12,7 +12,7 @@ import psycopg
 
 from orchestration.defs.ingest.partitions import PARTITIONS
 from orchestration.lib import shop
-from orchestration.lib.load import LoadSummary, load_source, load_window
+from orchestration.lib.load import LoadSummary, ensure_tables, load_source, load_window
 from orchestration.lib.settings import settings
 from orchestration.lib.warehouse import connect
 from simulator.landing import SOURCES, Source
@@ -35,6 +35,8 @@ RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, j
 def _load(context: dg.AssetExecutionContext, source: Source) -> LoadSummary:
     cfg = settings()
     with connect(cfg) as wh:
+        for other in SOURCES.values():  # every raw table exists, if empty: contracts join across them
+            ensure_tables(wh, other)
         if source.name in PARTITIONS:
             window = context.partition_time_window
             start, end = (t.astimezone(dt.UTC).replace(tzinfo=None) for t in (window.start, window.end))

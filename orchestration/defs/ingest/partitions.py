@@ -28,6 +28,10 @@ def _partitions() -> dict[str, dg.TimeWindowPartitionsDefinition]:
 PARTITIONS = _partitions()
 # orders and line items are not partitioned: the orders sensor loads them as they change.
 
+# Parents before children: a catch-up loads the sources in this order, so each contract's
+# reference checks (an order's customer, a payment's order) find the parent already loaded.
+LOAD_ORDER = ["brands", "products", "customers", "orders", "order_line_items", "transactions", "web_events"]
+
 # cadence name -> (sources, cron). Each schedule loads the period that just closed.
 CADENCES = {
     "hourly": (["web_events"], "0 * * * *"),

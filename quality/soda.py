@@ -1,0 +1,184 @@
+"""Verify one Soda v4 contract against the configured warehouse and flatten its results.
+
+The data source is built from Settings (C360_TARGET picks DuckDB or Postgres), so the same
+contract files run on both targets. Contracts name their dataset `c360/${var.DB_PREFIX}<schema>/<table>`:
+Soda's DuckDB dialect wants `c360/<schema>/<table>`, its Postgres dialect `c360/<database>/<schema>/<table>`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from c360_cli import telemetry  # noqa: F401  (Soda telemetry off before soda_core is imported)
+from orchestration.lib.settings import Settings
+
+CONTRACTS_DIR = Path(__file__).parent / "contracts"
+DIMENSIONS = ("completeness", "accuracy", "consistency", "timeliness", "uniqueness", "validity")
+SEVERITIES = ("blocking", "warn")
+# The diagnostic that counts a check's failed rows, for the check types that have one.
+FAILED_ROWS_METRIC = {"missing": "missing_count", "invalid": "invalid_count", "duplicate": "duplicate_count",
+                      "failed_rows": "failed_rows_count"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One contract file: quality/contracts/<layer>/<table>.yml checks the table <layer>.<table>."""
+
+    path: Path
+
+    @property
+    def dataset(self) -> str:  # e.g. raw.customers
+        return f"{self.path.parent.name}.{self.path.stem}"
+
+    @property
+    def asset_key(self) -> list[str]:
+        return [self.path.parent.name, self.path.stem]
+
+    def reads(self) -> list[str]:
+        """Other datasets the contract's checks read (reference data, reconciliations), e.g. raw.orders."""
+        found = {
+            f"{layer}.{table}" for layer, table in re.findall(r"\b(raw|staging|marts)[./](\w+)", self.path.read_text())
+        }
+        return sorted(d for d in found if d != self.dataset and not d.endswith("__rejects"))
+
+
+@dataclass(frozen=True)
+class DeclaredCheck:
+    """A check as the contract file declares it (what Dagster shows before any run)."""
+
+    id: str
+    check_type: str
+    name: str
+    column: str | None
+    attributes: dict
+
+    @property
+    def severity(self) -> str:
+        return self.attributes.get("severity", "warn")
+
+    @property
+    def dimension(self) -> str:
+        return self.attributes.get("dimension", "")
+
+
+def declared_checks(contract: Contract) -> list[DeclaredCheck]:
+    doc = yaml.safe_load(contract.path.read_text())
+    entries = [(c["name"], check) for c in doc.get("columns", []) for check in c.get("checks", [])]
+    entries += [(None, check) for check in doc.get("checks", [])]
+    out = []
+    for column, check in entries:
+        [(check_type, body)] = check.items()
+        body = body or {}
+        out.append(DeclaredCheck(
+            id=check_id(check_type, column, body.get("qualifier")), check_type=check_type,
+            name=body.get("name") or (f"{column} {check_type}" if column else check_type),
+            column=column, attributes=body.get("attributes", {}),
+        ))  # fmt: skip
+    return out
+
+
+def contracts() -> list[Contract]:
+    return [Contract(p) for p in sorted(CONTRACTS_DIR.glob("*/*.yml"))]
+
+
+def contract_for(dataset: str) -> Contract:
+    layer, table = dataset.split(".")
+    return Contract(CONTRACTS_DIR / layer / f"{table}.yml")
+
+
+@dataclass
+class CheckResult:
+    """One check of one verification, in the shape quality.check_results stores."""
+
+    dataset: str
+    check: str  # unique within the dataset, e.g. email_address_missing
+    name: str
+    check_type: str
+    columns: list[str]
+    dimension: str
+    severity: str
+    spec: str
+    outcome: str  # passed | failed | warned | not_evaluated
+    value: float | None = None
+    failed_rows: int | None = None
+    rows_tested: int | None = None
+    diagnostics: dict = field(default_factory=dict)
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome == "passed"
+
+
+def check_id(check_type: str, column: str | None, qualifier: str | None) -> str:
+    """A name that is stable across runs and valid as a Dagster check name."""
+    parts = [column, qualifier or check_type] if column else [qualifier or check_type]
+    return "_".join(p for p in parts if p).replace("-", "_").lower()
+
+
+def data_source_yaml(cfg: Settings) -> str:
+    if cfg.target == "postgres":
+        # soda-postgres wants a password key; an empty one suits trust or peer authentication
+        connection = {"host": cfg.pg_host, "port": cfg.pg_port, "user": cfg.pg_user, "database": cfg.pg_database,
+                      "password": cfg.pg_password}  # fmt: skip
+        return json.dumps({"type": "postgres", "name": "c360", "connection": connection})
+    return json.dumps({"type": "duckdb", "name": "c360", "connection": {"database": str(cfg.duckdb_path)}})
+
+
+def variables(cfg: Settings) -> dict[str, str]:
+    return {
+        "DB_PREFIX": f"{cfg.pg_database}/" if cfg.target == "postgres" else "",
+        "AS_OF": cfg.as_of_date.isoformat(),
+    }
+
+
+class VerificationError(Exception):
+    """Soda could not run the contract at all (bad YAML, no connection): not a data problem."""
+
+
+def verify(cfg: Settings, contract: Contract) -> list[CheckResult]:
+    from soda_core.common.data_source_impl import DataSourceImpl  # noqa: PLC0415  (slow import)
+    from soda_core.common.yaml import DataSourceYamlSource  # noqa: PLC0415
+    from soda_core.contracts.api.verify_api import verify_contract_locally  # noqa: PLC0415
+
+    data_source = DataSourceImpl.from_yaml_source(DataSourceYamlSource.from_str(data_source_yaml(cfg)))
+    session = verify_contract_locally(
+        data_sources=[data_source], contract_file_path=str(contract.path), variables=variables(cfg)
+    )
+    if not session.contract_verification_results:
+        raise VerificationError(f"{contract.path}: {session.get_errors_str()}")
+    results = [_flatten(contract.dataset, r) for v in session.contract_verification_results for r in v.check_results]
+    if not results:
+        raise VerificationError(f"{contract.path}: no checks ran: {session.get_errors_str()}")
+    return results
+
+
+def _number(value) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _flatten(dataset: str, result) -> CheckResult:
+    check, diag = result.check, dict(result.diagnostic_metric_values or {})
+    attributes = dict(check.attributes or {})
+    columns = attributes.get("columns") or ([check.column_name] if check.column_name else [])
+    failed = diag.get(FAILED_ROWS_METRIC.get(check.type, ""))
+    tested = diag.get("check_rows_tested")
+    return CheckResult(
+        dataset=dataset,
+        check=check_id(check.type, check.column_name, check.qualifier),
+        name=check.name or check.type,
+        check_type=check.type,
+        columns=list(columns),
+        dimension=attributes.get("dimension", "validity"),
+        severity=attributes.get("severity", "warn"),
+        spec=str(attributes.get("spec", "")),
+        outcome=str(result.outcome.name).lower(),
+        value=_number(result.threshold_value),
+        failed_rows=int(failed) if failed is not None else None,
+        rows_tested=int(tested) if isinstance(tested, (int, float)) else None,
+        diagnostics={k: v for k, v in diag.items() if _number(v) is not None},
+    )
