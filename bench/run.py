@@ -47,7 +47,7 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
     results = []
     last_hour = f"{END.isoformat()}-23"
     web = 'key:"raw/web_events"'
-    stages = [
+    stages = [  # each includes the Soda contract checks of what it materializes
         ("ingest", ["--select", "group:ingest"]),
         ("dbt build", ["--select", "not group:ingest"]),
         # one hourly cycle: the last hour's partition re-arrives (a re-run reads its file again and
@@ -56,8 +56,13 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
         ("hourly cycle: incremental models", ["--select", f"{web}+ and not {web}"]),
         ("full rebuild (dbt --full-refresh)", ["--select", "not group:ingest", "--full-refresh"]),
     ]
+    stages = [(stage, ["materialize", *args]) for stage, args in stages] + [
+        # the Soda contracts alone: all nine, and the one the hourly cycle runs
+        ("quality: verify every contract", ["quality"]),
+        ("quality: verify raw.web_events (hourly)", ["quality", "raw.web_events"]),
+    ]
     for stage, args in stages:
-        cmd = [sys.executable, "-m", "c360_cli.main", "materialize", *args]
+        cmd = [sys.executable, "-m", "c360_cli.main", *args]
         m = run_stage(cmd, env)
         results.append({"stage": stage, "customers": customers, "days": days, "seconds": m.seconds,
                         "peak_rss_mib": m.peak_rss_mib})  # fmt: skip

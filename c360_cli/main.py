@@ -114,6 +114,18 @@ def simulate_shop(rate: str, duration: float | None, update_share: float, batch_
 
 
 @cli.command()
+@click.argument("datasets", nargs=-1)
+def quality(datasets: tuple[str, ...]) -> None:
+    """Verify the Soda contracts now (all, or the DATASETS named, e.g. raw.customers) and print the scores.
+
+    Outside Dagster, for a quick look or after fixing data by hand; the results join the same history.
+    """
+    from c360_cli.quality import verify_and_report
+
+    raise SystemExit(verify_and_report(list(datasets)))
+
+
+@cli.command()
 @click.argument("query")
 def sql(query: str) -> None:
     """Run a SQL query on the configured warehouse and print the result as a table."""

@@ -22,7 +22,9 @@ def _thresholds() -> dict[str, float]:
     return yaml.safe_load(THRESHOLDS.read_text())
 
 
-def min_score(dataset: str) -> float:
+def min_score(cfg: Settings, dataset: str) -> float:
+    if cfg.quality_min_score is not None:
+        return cfg.quality_min_score
     thresholds = _thresholds()
     return float(thresholds.get(dataset, thresholds["default"]))
 
@@ -45,5 +47,5 @@ def verify_dataset(cfg: Settings, dataset: str, run_id: str) -> Verification:
     scored = score(dataset, results)
     with connect(cfg) as wh:
         previous = store.previous_score(wh, dataset)
-        store.record(wh, run_id, results, scored, min_score(dataset))
-    return Verification(results, scored, min_score(dataset), previous)
+        store.record(wh, run_id, results, scored, min_score(cfg, dataset))
+    return Verification(results, scored, min_score(cfg, dataset), previous)

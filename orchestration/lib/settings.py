@@ -26,6 +26,7 @@ class Settings:
     partitions_start: dt.date
     alert_webhook_url: str
     shop_database: str
+    quality_min_score: float | None  # overrides quality/thresholds.yml for every dataset when set
 
     @property
     def landing(self) -> Path:
@@ -58,6 +59,7 @@ def settings() -> Settings:
         alert_webhook_url=os.environ.get("C360_ALERT_WEBHOOK_URL", ""),
         # the shop's own database (schema `shop`); by default the warehouse database's server and name
         shop_database=os.environ.get("C360_SHOP_DATABASE", os.environ.get("C360_PG_DATABASE", "c360")),
+        quality_min_score=float(min_score) if (min_score := os.environ.get("C360_QUALITY_MIN_SCORE")) else None,
     )
 
 

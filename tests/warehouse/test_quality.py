@@ -1,0 +1,295 @@
+"""Soda contracts end to end, through real Dagster runs on each target: clean data scores 100,
+planted defects are found (against the simulator's manifest), a blocking failure stops the models
+below it until the data is fixed, and the score history accumulates."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import dagster as dg
+import psycopg
+import pytest
+
+from orchestration.definitions import defs
+from quality.soda import contracts, declared_checks
+from simulator.config import GeneratorConfig
+from simulator.defects import KINDS
+from simulator.generate import generate
+from tests.simulator.readers import files, read_records
+from tests.warehouse.conftest import (
+    PG_ADMIN,
+    TARGETS,
+    drop_database,
+    env,
+    landing_of,
+    materialize_all,
+    require_postgres,
+    target_env,
+)
+from tests.warehouse.test_reconciliation import query
+
+CONTRACTS = {c.dataset: c for c in contracts()}
+
+
+def latest_checks(built: dict, dataset: str) -> dict[str, dict]:
+    """The checks of the dataset's latest verification, by check name."""
+    rows = query(
+        built,
+        f"""
+        select check_name, outcome, columns, failed_rows, rows_tested, severity
+        from quality.check_results
+        where verification_id = (
+            select verification_id from quality.dataset_scores
+            where dataset = '{dataset}' order by verified_at desc limit 1)
+        """,
+    )
+    return {
+        r[0]: {"outcome": r[1], "columns": set(filter(None, (r[2] or "").split(","))), "failed_rows": r[3],
+               "rows_tested": r[4], "severity": r[5]}
+        for r in rows
+    }  # fmt: skip
+
+
+def latest_scores(built: dict) -> dict[str, tuple[float, int]]:
+    rows = query(
+        built,
+        """
+        select dataset, score, blocking_failed
+        from (select *, row_number() over (partition by dataset order by verified_at desc) as recency
+              from quality.dataset_scores) as ranked
+        where recency = 1
+        """,
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+# -- 1. clean data ---------------------------------------------------------------------------------
+
+
+def test_clean_data_scores_100_everywhere_and_nothing_blocks(built):
+    scores = latest_scores(built)
+    assert set(scores) == set(CONTRACTS), "every contract ran in the full materialization"
+    assert {d: s for d, s in scores.items() if s != (100.0, 0)} == {}
+    for dataset, contract in CONTRACTS.items():
+        checks = latest_checks(built, dataset)
+        assert set(checks) == {c.id for c in declared_checks(contract)}, dataset
+        assert {n: c["outcome"] for n, c in checks.items() if c["outcome"] != "passed"} == {}, dataset
+
+
+def test_contract_checks_are_dagster_asset_checks_with_blocking_as_declared():
+    graph = defs.resolve_asset_graph()
+    for contract in CONTRACTS.values():
+        key = dg.AssetKey(contract.asset_key)
+        for check in declared_checks(contract):
+            spec = graph.get_check_spec(dg.AssetCheckKey(key, check.id))
+            assert spec.blocking == (check.severity == "blocking"), f"{contract.dataset}: {check.id}"
+        assert dg.AssetCheckKey(key, "quality_score") in graph.asset_check_keys
+
+
+# -- 2. planted defects ----------------------------------------------------------------------------
+
+DEFECT_START, DEFECT_END = dt.date(2026, 1, 1), dt.date(2026, 1, 14)
+
+
+@pytest.fixture(scope="session")
+def defective_landing(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("defective") / "landing"
+    generate(GeneratorConfig(customers=400, seed=5, start=DEFECT_START, end=DEFECT_END, out=root, quiet=True,
+                             defects=0.02))  # fmt: skip
+    return root
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list] = []
+
+    def do_POST(self):
+        _Receiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="session", params=TARGETS)
+def defective(request, defective_landing, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """Defective data built end to end, with quality alerts (minimum 99.9) posted to a local receiver."""
+    if request.param == "postgres":
+        require_postgres()
+    data_dir = tmp_path_factory.mktemp(f"defective-{request.param}")
+    shutil.copytree(defective_landing, data_dir / "landing")
+    database = f"c360_test_{uuid.uuid4().hex[:8]}"
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Receiver.received.clear()
+    as_of = DEFECT_END + dt.timedelta(days=1)
+    values = {
+        **target_env(request.param, data_dir, database),
+        "C360_AS_OF_DATE": as_of.isoformat(),
+        "C360_QUALITY_MIN_SCORE": "99.9",
+        "C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/",
+    }
+    with env(values):
+        # defects lower scores but break no blocking check, so everything builds
+        assert materialize_all(), f"the materialization of defective data failed on {request.param}"
+    server.shutdown()
+    yield {**values, "alerts": json.dumps(_Receiver.received)}
+    if request.param == "postgres":
+        drop_database(database)
+
+
+def manifest(built: dict) -> list[dict]:
+    return json.loads((landing_of(built) / "_manifest" / "defects.json").read_text())["defects"]
+
+
+def test_every_planted_defect_kind_is_caught_naming_its_columns(defective):
+    planted = Counter((d["source"], d["kind"], d.get("column")) for d in manifest(defective))
+    plantable = {(source, kind) for source, kinds in KINDS.items() for kind, _ in kinds}
+    plantable |= {("orders", "unknown_customer"), ("web_events", "late_file")}
+    assert {(source, kind) for source, kind, _ in planted} == plantable, "this seed plants every kind somewhere"
+    for (source, kind, column), count in sorted(planted.items(), key=str):
+        failed = {n: c for n, c in latest_checks(defective, f"raw.{source}").items() if c["outcome"] != "passed"}
+        if column is None:  # a whole record or file: a dataset-level check must fail
+            assert failed, f"{count} planted {kind} in {source}: no check failed"
+            continue
+        naming = {n: c for n, c in failed.items() if column in c["columns"] and c["failed_rows"]}
+        assert naming, f"{count} planted {kind} in {source}.{column}: no failed check names the column"
+
+
+def test_counted_defects_match_the_manifest_exactly(defective):
+    """Where one check counts exactly one planted kind, its failed rows equal the manifest's count."""
+    planted = Counter((d["source"], d["kind"]) for d in manifest(defective))
+    exact = {
+        ("customers", "missing_email"): "email_address_missing",
+        ("customers", "missing_phone"): "phone_number_missing",
+        ("customers", "impossible_birth_date"): "date_of_birth_age_range",
+        ("customers", "unknown_enum"): "gender_invalid",
+        ("products", "duplicate_product_id"): "product_per_snapshot",
+        ("brands", "unknown_enum"): "brand_type_invalid",
+        ("orders", "unknown_enum"): "order_status_invalid",
+        ("orders", "malformed_line"): "rejects",
+        ("order_line_items", "malformed_line"): "rejects",
+        ("transactions", "unknown_enum"): "payment_method_invalid",
+        ("web_events", "unknown_enum"): "event_action_invalid",
+        ("web_events", "malformed_line"): "rejects",
+    }
+    for (source, kind), check in exact.items():
+        assert latest_checks(defective, f"raw.{source}")[check]["failed_rows"] == planted[(source, kind)], (
+            f"{source} {kind}"
+        )
+
+
+def test_late_files_count_every_event_they_carry(defective):
+    landing = landing_of(defective)
+    late = {d["file"] for d in manifest(defective) if d["kind"] == "late_file"}
+    events = sum(1 for rel in late for _, record in read_records(landing / rel, "web_events") if record)
+    assert latest_checks(defective, "raw.web_events")["late_arrival"]["failed_rows"] == events
+
+
+def test_each_affected_dataset_scores_below_100(defective):
+    affected = {f"raw.{d['source']}" for d in manifest(defective)}
+    scores = latest_scores(defective)
+    assert {d: scores[d][0] for d in affected if scores[d][0] >= 100} == {}
+    assert {d: s for d, s in scores.items() if s[1]} == {}, "planted defects stay under every blocking tolerance"
+
+
+def test_a_score_below_the_minimum_posts_one_alert_per_affected_dataset(defective):
+    """Every source with planted defects scores under 99.9 here (the fewest: ~1 bad row in 600), so each
+    posts one alert on its first verification; the clean marts post none."""
+    alerts = json.loads(defective["alerts"])
+    assert {a["event"] for a in alerts} == {"quality_score_below_threshold"}
+    assert sorted(a["dataset"] for a in alerts) == sorted({f"raw.{d['source']}" for d in manifest(defective)})
+    for a in alerts:
+        assert a["score"] < a["min_score"] == 99.9 and a["previous_score"] is None and a["failed_checks"]
+
+
+# -- 3. blocking gate, 4. history --------------------------------------------------------------------
+
+
+@pytest.fixture
+def forked(built, tmp_path) -> Iterator[dict[str, str]]:
+    """A private copy of the built warehouse (file copy, or a Postgres template clone)."""
+    database = f"c360_test_{uuid.uuid4().hex[:8]}"
+    values = target_env(built["C360_TARGET"], tmp_path, database)
+    shutil.copytree(landing_of(built), tmp_path / "landing")  # keeps modification times: nothing is new
+    if built["C360_TARGET"] == "duckdb":
+        shutil.copy2(built["C360_DUCKDB_PATH"], values["C360_DUCKDB_PATH"])
+    else:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+            con.execute(f'create database "{database}" template "{built["C360_PG_DATABASE"]}"')
+    yield values
+    if built["C360_TARGET"] == "postgres":
+        drop_database(database)
+
+
+def _duplicate_a_customer_version(landing: Path) -> tuple[Path, str, str]:
+    """Append a second, different record for an existing (customer_id, updated_at) to the last CRM file."""
+    path = files(landing, "customers")[-1]
+    original = path.read_text()
+    with open(path, newline="") as f:
+        reader = csv.DictReader(f)
+        header, rows = reader.fieldnames, list(reader)
+    twin = {**rows[0], "email_address": "someone.else@example.com"}
+    with open(path, "a", newline="") as f:
+        csv.DictWriter(f, fieldnames=header).writerow(twin)
+    return path, original, twin["customer_id"]
+
+
+def _materialized(instance, key: list[str]) -> int:
+    return len(instance.fetch_materializations(dg.AssetKey(key), limit=1000).records)
+
+
+def test_a_blocking_failure_stops_customer_360_until_the_data_is_fixed(forked):
+    instance = dg.DagsterInstance.ephemeral()
+    landing = Path(forked["C360_DATA_DIR"]) / "landing"
+    with env(forked):
+        path, original, customer = _duplicate_a_customer_version(landing)
+        # the load keeps the record (nothing is lost) and its contract fails the blocking key check
+        assert not materialize_all("customers", instance=instance)
+        evaluation = instance.event_log_storage.get_latest_asset_check_execution_by_key(
+            [dg.AssetCheckKey(dg.AssetKey(["raw", "customers"]), "version_key")]
+        )[dg.AssetCheckKey(dg.AssetKey(["raw", "customers"]), "version_key")]
+        result = evaluation.event.dagster_event.event_specific_data
+        assert not result.passed and result.severity == dg.AssetCheckSeverity.ERROR
+        assert result.metadata["failed_rows"].value == 1
+        assert query(forked, f"select count(*) from raw.customers where customer_id = '{customer}' "
+                             "and email_address = 'someone.else@example.com'") == [(1,)]  # fmt: skip
+
+        # a later run of the models: customer_360 is held back, a model not below customers still builds
+        assert not materialize_all("key:marts/customer_360 or key:marts/products", instance=instance)
+        assert _materialized(instance, ["marts", "customer_360"]) == 0
+        assert _materialized(instance, ["marts", "products"]) == 1
+        failure = next(r for r in instance.all_logs(instance.get_runs(limit=1)[0].run_id)
+                       if r.dagster_event and r.dagster_event.is_step_failure)  # fmt: skip
+        message = failure.dagster_event.step_failure_data.error.message
+        assert "raw.customers" in message and "version_key" in message
+
+        # fix the file, reload: the contract passes and customer_360 builds again
+        path.write_text(original)
+        assert materialize_all("customers", instance=instance)
+        assert materialize_all("key:marts/customer_360", instance=instance)
+        assert _materialized(instance, ["marts", "customer_360"]) == 1
+
+    # 4. history: three verifications of raw.customers, and the analyst view trends over them
+    history = query(forked, "select score, blocking_failed from quality.dataset_scores "
+                            "where dataset = 'raw.customers' order by verified_at")  # fmt: skip
+    assert len(history) == 3
+    (first, _), (bad, blocked), (fixed, unblocked) = history
+    assert first == fixed == 100 and bad < 100 and blocked == 1 and unblocked == 0
+    [(trend, score, previous, minimum, shown, is_blocked)] = query(
+        forked,
+        "select verifications_in_trend, score, previous_score, min_score_30, score_history, is_blocked "
+        "from marts.data_quality_daily where dataset = 'raw.customers'",
+    )
+    assert (trend, score, previous, is_blocked) == (3, 100, bad, False)
+    assert minimum == pytest.approx(bad) and shown.count(" > ") == 2
