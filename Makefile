@@ -44,6 +44,7 @@ demo: setup
 	@echo "Warehouse:  $(WAREHOUSE) (landing zone: $(C360_DATA_DIR)/landing)"
 	@echo "UI:         make ui, then open http://127.0.0.1:3000 (lineage, materialize, checks)"
 	@echo "Try:        .venv/bin/c360 sql \"select rfm_segment, count(*) as customers, round(avg(total_order_value), 2) as avg_value from marts.customer_360 group by 1 order by 2 desc\""
+	@echo "Quality:    .venv/bin/c360 sql \"select dataset, cast(score as decimal(6, 2)) as score, failed_checks from marts.data_quality_daily order by score\""
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000

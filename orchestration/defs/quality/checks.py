@@ -1,4 +1,5 @@
-"""Soda contracts as Dagster asset checks: one multi-asset check per contract file.
+"""Soda contracts as Dagster asset checks: one multi-asset check (one step) per contract file,
+except that contracts whose checks read each other's tables (orders and their line items) share one.
 
 Each contract check becomes an asset check on the matching asset (quality/contracts/raw/customers.yml
 -> raw/customers), plus a `quality_score` check carrying the dataset's 0-100 score. They run in every
