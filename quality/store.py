@@ -11,7 +11,7 @@ import json
 import uuid
 
 from orchestration.lib.warehouse import Warehouse, arrow_table, create_table
-from quality.score import DatasetScore
+from quality.score import DatasetScore, check_score
 from quality.soda import DIMENSIONS, CheckResult
 
 CHECK_COLUMNS = {
@@ -35,8 +35,6 @@ def ensure_tables(wh: Warehouse) -> None:
 
 def record(wh: Warehouse, run_id: str, results: list[CheckResult], scored: DatasetScore, min_score: float) -> str:
     """Append one verification (its checks and its score) in one transaction; returns its id."""
-    from quality.score import check_score  # noqa: PLC0415  (score imports soda, which is heavy)
-
     verification_id, now = str(uuid.uuid4()), dt.datetime.now(dt.UTC).replace(tzinfo=None)
     checks = [
         (verification_id, run_id, r.dataset, r.check, r.name, r.check_type, ",".join(r.columns), r.dimension,

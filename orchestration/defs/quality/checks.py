@@ -88,11 +88,15 @@ def _alert_if_dropped(context, dataset: str, v: Verification) -> None:
     if v.previous_score is not None and v.previous_score < v.min_score:
         return
     url = settings().alert_webhook_url
-    if url:
-        failed = [r.check for r in v.results if not r.passed]
-        post_alert(url, {"event": "quality_score_below_threshold", "dataset": dataset, "score": v.scored.score,
-                         "min_score": v.min_score, "previous_score": v.previous_score, "failed_checks": failed,
-                         "run_id": context.run.run_id})  # fmt: skip
+    if not url:
+        return
+    payload = {"event": "quality_score_below_threshold", "dataset": dataset, "score": v.scored.score,
+               "min_score": v.min_score, "previous_score": v.previous_score,
+               "failed_checks": [r.check for r in v.results if not r.passed], "run_id": context.run.run_id}  # fmt: skip
+    try:
+        post_alert(url, payload)
+    except OSError as err:  # a webhook outage must not fail the data run; the log keeps the alert
+        context.log.error(f"could not post the quality alert for {dataset} to the webhook: {err}")
 
 
 def _specs(contract: Contract, reads: list[dg.AssetKey]) -> list[dg.AssetCheckSpec]:
