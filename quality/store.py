@@ -47,7 +47,6 @@ def record(wh: Warehouse, run_id: str, results: list[CheckResult], scored: Datas
         scored.checks_total, scored.checks_failed, len(scored.blocking_failed), ",".join(scored.blocking_failed),
         min_score, now,
     )  # fmt: skip
-    ensure_tables(wh)
     with wh.transaction():
         wh.insert_arrow("quality.check_results", arrow_table(CHECK_COLUMNS, checks))
         wh.insert_arrow("quality.dataset_scores", arrow_table(SCORE_COLUMNS, [score_row]))
@@ -55,7 +54,6 @@ def record(wh: Warehouse, run_id: str, results: list[CheckResult], scored: Datas
 
 
 def previous_score(wh: Warehouse, dataset: str) -> float | None:
-    ensure_tables(wh)
     _, rows = wh.query(
         "select score from quality.dataset_scores where dataset = ? order by verified_at desc limit 1", [dataset]
     )

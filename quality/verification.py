@@ -46,6 +46,7 @@ def verify_dataset(cfg: Settings, dataset: str, run_id: str) -> Verification:
     results = verify(cfg, contract_for(dataset))
     scored = score(dataset, results)
     with connect(cfg) as wh:
+        store.ensure_tables(wh)
         previous = store.previous_score(wh, dataset)
         store.record(wh, run_id, results, scored, min_score(cfg, dataset))
     return Verification(results, scored, min_score(cfg, dataset), previous)

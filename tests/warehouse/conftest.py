@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import psycopg
@@ -40,6 +43,28 @@ def require_postgres() -> None:
             "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "
             'or deselect these tests with -m "not postgres".'
         )
+
+
+@contextlib.contextmanager
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A local HTTP receiver for alerts: yields its URL and the JSON bodies POSTed to it."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    finally:
+        server.shutdown()
 
 
 def landing_of(built: dict[str, str]) -> Path:

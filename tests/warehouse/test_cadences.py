@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import ClassVar
 
 import dagster as dg
 from click.testing import CliRunner
@@ -20,7 +17,7 @@ from orchestration.defs.sensors.late_files import late_file_requests
 from orchestration.lib.warehouse import connect
 from simulator.landing import path_for
 from tests.simulator.readers import read_records
-from tests.warehouse.conftest import env, materialize_all
+from tests.warehouse.conftest import env, materialize_all, webhook
 
 DAYS = ["2026-01-02", "2026-01-03", "2026-01-04"]
 
@@ -94,27 +91,11 @@ def test_a_late_file_re_runs_its_partition(fresh):
     assert rows == len(records) + 1 and late_rows == 1
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list] = []
-
-    def do_POST(self):
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Receiver.received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def test_a_failed_run_posts_an_alert_to_the_webhook(fresh):
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Receiver.received.clear()
     broken = fresh.landing / path_for("brands", "2026-01")
     broken.write_text("<brands><brand>not closed")  # an unreadable file fails the run
     instance = dg.DagsterInstance.ephemeral()
-    with env({"C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/alerts"}):
+    with webhook() as (url, received), env({"C360_ALERT_WEBHOOK_URL": url}):
         assert not materialize_all('key:"raw/brands"', "2026-01-01...2026-01-01", instance=instance)
         run = instance.get_runs(limit=1)[0]
         failure = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[0]
@@ -125,9 +106,8 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(fresh):
             dagster_event=failure.event_log_entry.dagster_event,
         ).for_run_failure()
         run_failure_alert(context)
-    server.shutdown()
-    assert len(_Receiver.received) == 1
-    alert = _Receiver.received[0]
+    assert len(received) == 1
+    alert = received[0]
     assert alert["event"] == "run_failure" and alert["run_id"] == run.run_id
     assert alert["failed_steps"] == ["raw__brands"] and alert["tags"]["c360/warehouse"] == fresh.target
 

@@ -8,13 +8,10 @@ import csv
 import datetime as dt
 import json
 import shutil
-import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import dagster as dg
 import psycopg
@@ -35,6 +32,7 @@ from tests.warehouse.conftest import (
     materialize_all,
     require_postgres,
     target_env,
+    webhook,
 )
 from tests.warehouse.test_reconciliation import query
 
@@ -109,18 +107,6 @@ def defective_landing(tmp_path_factory) -> Path:
     return root
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: ClassVar[list] = []
-
-    def do_POST(self):
-        _Receiver.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session", params=TARGETS)
 def defective(request, defective_landing, tmp_path_factory) -> Iterator[dict[str, str]]:
     """Defective data built end to end, with quality alerts (minimum 99.9) posted to a local receiver."""
@@ -129,21 +115,13 @@ def defective(request, defective_landing, tmp_path_factory) -> Iterator[dict[str
     data_dir = tmp_path_factory.mktemp(f"defective-{request.param}")
     shutil.copytree(defective_landing, data_dir / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    _Receiver.received.clear()
     as_of = DEFECT_END + dt.timedelta(days=1)
-    values = {
-        **target_env(request.param, data_dir, database),
-        "C360_AS_OF_DATE": as_of.isoformat(),
-        "C360_QUALITY_MIN_SCORE": "99.9",
-        "C360_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{server.server_port}/",
-    }
-    with env(values):
+    values = {**target_env(request.param, data_dir, database), "C360_AS_OF_DATE": as_of.isoformat(),
+              "C360_QUALITY_MIN_SCORE": "99.9"}  # fmt: skip
+    with webhook() as (url, received), env({**values, "C360_ALERT_WEBHOOK_URL": url}):
         # defects lower scores but break no blocking check, so everything builds
         assert materialize_all(), f"the materialization of defective data failed on {request.param}"
-    server.shutdown()
-    yield {**values, "alerts": json.dumps(_Receiver.received)}
+    yield {**values, "alerts": json.dumps(received)}
     if request.param == "postgres":
         drop_database(database)
 
