@@ -17,10 +17,10 @@ import time
 
 import dagster as dg
 
+from c360_core.settings import settings
+from c360_core.warehouse import connect
 from orchestration.definitions import defs
-from orchestration.lib.settings import settings
 from orchestration.lib.shop import shop_dsn
-from orchestration.lib.warehouse import connect
 from simulator.live_shop import LiveShop, PostgresShop, run
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

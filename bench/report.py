@@ -108,6 +108,26 @@ def _latency_lines(results: list[dict]) -> list[str]:
     return lines
 
 
+TRAINING = ("ml: features (dbt)", "ml: train + gate churn", "ml: train + gate clv", "ml: train + gate clusters")
+SCORING = "ml: score (3 families)"
+
+
+def ml_timing(results: list[dict]) -> list[str]:
+    """Features plus training of all three families, and scoring, per tier (issue 10's time budget)."""
+    lines = []
+    for c in sorted({r["customers"] for r in results}):
+        stages = {r["stage"]: r for r in results if r["customers"] == c}
+        if not all(k in stages for k in (*TRAINING, SCORING)):
+            continue
+        train = sum(stages[k]["seconds"] for k in TRAINING)
+        peak = max(stages[k]["peak_rss_mib"] for k in (*TRAINING, SCORING))
+        lines.append(f"- **ML at {c:,} customers:** features + training and gating of all three families "
+                     f"{train:,.0f} s ({train / 60:.1f} min; budget 10 min), scoring all three "
+                     f"{stages[SCORING]['seconds']:,.0f} s (budget 60 s); peak {peak:,.0f} MiB. Each stage "
+                     "includes ~10 s of process, Dagster and MLflow start-up.")  # fmt: skip
+    return lines
+
+
 def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     latency = [r for r in record["results"] if r["stage"] == "orders sensor latency"]
     results = [r for r in record["results"] if r["stage"] != "orders sensor latency"]
@@ -118,6 +138,7 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     lines.append("")
     lines += _cycle_lines(results)
     lines += _quality_lines(results)
+    lines += ml_timing(results)
     by_tier: dict[int, dict[str, float]] = {}
     for r in results:
         if r["stage"] in FIRST_BUILD:
@@ -150,3 +171,158 @@ def render(results_dir: Path, target: Path) -> None:
     if "warehouse" in records:
         parts.append("\n".join(_warehouse_section(records["warehouse"], records.get("generate"))))
     target.write_text("\n".join(parts))
+
+
+START, END = "<!-- ml-report:start -->", "<!-- ml-report:end -->"
+
+
+def _metric_rows(metrics: dict, rows: list[tuple[str, str]], columns: list[tuple[str, str]]) -> list[str]:
+    """A table: one row per model (prefix), one column per metric; blank where not measured."""
+    lines = ["| model | " + " | ".join(label for _, label in columns) + " |", "|---|" + "---:|" * len(columns)]
+    for prefix, label in rows:
+        cells = [f"{metrics[prefix + m]:.3f}" if prefix + m in metrics else "" for m, _ in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _ml_churn(found: dict) -> list[str]:
+    churn = found["families"]["churn"]
+    m, p = churn["metrics"], churn["params"]
+    cv = churn["cv"]
+    candidates = sorted({k.removeprefix("cv_").removesuffix("_roc_auc_mean") for k in cv if k.endswith("_mean")})
+    lines = [
+        "### Churn (`c360-churn`)",
+        "",
+        f"Train cutoff {p['cutoff_train']} ({p['rows_train']} buyers), out-of-time holdout {p['cutoff_holdout']} "
+        f"({p['rows_holdout']} buyers, {m['holdout_churn_rate']:.1%} churned). Champion: **{churn['algorithm']}**, "
+        f"isotonic-calibrated, threshold {float(p['threshold']):.3f} (F1-optimal on the train cutoff's "
+        "out-of-fold predictions).",
+        "",
+        "5-fold stratified CV on the train cutoff (ROC AUC):",
+        "",
+        "| candidate | mean | std |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {c} | {cv[f'cv_{c}_roc_auc_mean']:.3f} | {cv[f'cv_{c}_roc_auc_std']:.3f} |" for c in candidates]
+    lines += ["", "On the out-of-time holdout:", ""]
+    lines += _metric_rows(
+        m,
+        [
+            ("", f"champion ({churn['algorithm']})"),
+            ("baseline_recency_logistic_", "recency alone (logistic)"),
+            ("baseline_bgnbd_", "BG/NBD P(no purchase in 90 days)"),
+        ],
+        [
+            ("roc_auc", "ROC AUC"),
+            ("pr_auc", "PR AUC"),
+            ("f1", "F1"),
+            ("precision", "precision"),
+            ("recall", "recall"),
+            ("brier", "Brier"),
+        ],
+    )
+    lift = m["roc_auc"] - m["baseline_recency_logistic_roc_auc"]
+    lines += [
+        "",
+        f"The champion's ROC AUC is {m['roc_auc']:.3f}, {lift:+.3f} over recency alone.",
+        "",
+        "![ROC](images/ml/churn_roc.png) ![Precision-recall](images/ml/churn_precision_recall.png)",
+        "![Calibration](images/ml/churn_calibration.png) ![Feature importance](images/ml/churn_feature_importance.png)",
+        "",
+    ]
+    return lines
+
+
+def _ml_clv(found: dict) -> list[str]:
+    clv = found["families"]["clv"]
+    m, cv = clv["metrics"], clv["cv"]
+    candidates = sorted({k.removeprefix("cv_").removesuffix("_mae_mean") for k in cv if k.endswith("_mae_mean")})
+    lines = [
+        "### Lifetime value (`c360-clv`)",
+        "",
+        f"Revenue of counted orders in the {clv['params']['horizon_days']} days after the cutoff. Champion: "
+        f"**{clv['algorithm']}**.",
+        "",
+        "5-fold CV on the train cutoff (MAE):",
+        "",
+        "| candidate | mean | std |",
+        "|---|---:|---:|",
+    ]
+    lines += [f"| {c} | {cv[f'cv_{c}_mae_mean']:.2f} | {cv[f'cv_{c}_mae_std']:.2f} |" for c in candidates]
+    lines += [
+        "",
+        "On the out-of-time holdout (top-decile share: the share of all future revenue earned by the 10% "
+        "predicted highest; predicted/actual: total predicted over total earned):",
+        "",
+    ]
+    lines += _metric_rows(
+        m,
+        [
+            ("", f"champion ({clv['algorithm']})"),
+            ("baseline_naive_run_rate_", "naive: past spend rate x horizon"),
+            ("baseline_bgnbd_gamma_gamma_", "BG/NBD + Gamma-Gamma"),
+        ],
+        [
+            ("mae", "MAE"),
+            ("rmse", "RMSE"),
+            ("spearman", "Spearman"),
+            ("top_decile_share", "top-decile share"),
+            ("predicted_total_ratio", "predicted/actual"),
+        ],
+    )
+    best = min(
+        [
+            ("the champion", m["mae"]),
+            ("BG/NBD + Gamma-Gamma", m["baseline_bgnbd_gamma_gamma_mae"]),
+            ("the naive baseline", m["baseline_naive_run_rate_mae"]),
+        ],
+        key=lambda x: x[1],
+    )
+    lines += [
+        "",
+        f"Lowest holdout MAE: {best[0]} ({best[1]:.2f}).",
+        "",
+        "![Predicted vs actual](images/ml/clv_predicted_vs_actual.png) "
+        "![Feature importance](images/ml/clv_feature_importance.png)",
+        "",
+    ]
+    return lines
+
+
+def _ml_clusters(found: dict) -> list[str]:
+    clusters = found["families"]["clusters"]
+    scores = {int(k.removeprefix("silhouette_k")): v for k, v in clusters["cv"].items()}
+    lines = ["### Segmentation (`c360-clusters`)", "",
+             f"k = **{clusters['params']['k']}**, chosen by silhouette over k = 2..8 "
+             f"({clusters['params']['rows']} buyers today):", "",
+             "| k | " + " | ".join(str(k) for k in sorted(scores)) + " |", "|---|" + "---:|" * len(scores),
+             "| silhouette | " + " | ".join(f"{scores[k]:.3f}" for k in sorted(scores)) + " |", "",
+             "| cluster | name | size | orders | revenue | recency days | sessions |",
+             "|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    for row in clusters["profiles"]:
+        sessions = row.get("mean_sessions_count")
+        lines.append(f"| {row['cluster_id']} | {row['cluster_name']} | {row['size']:,} "
+                     f"| {row['mean_frequency_orders']:.1f} | {row['mean_monetary_value']:,.0f} "
+                     f"| {row['mean_recency_days']:.0f} "
+                     f"| {'' if sessions is None else f'{sessions:.1f}'} |")  # fmt: skip
+    lines += [
+        "",
+        "![Silhouette by k](images/ml/clusters_silhouette_by_k.png) "
+        "![Cluster profiles](images/ml/clusters_cluster_profiles.png)",
+        "",
+    ]
+    return lines
+
+
+def render_ml(report: Path, target: Path) -> None:
+    """Replace the generated section of docs/ml.md with the figures of bench/results/ml.json."""
+    found = json.loads(report.read_text())
+    m = found["machine"]
+    head = [START, "", f"Generated by `make ml-report` (or `make bench`) on {found['measured_at']}: "
+            f"{found['customers']:,} customers x {found['days']} days, seed 42, DuckDB; "
+            f"{m['cpu']}, {m['cores']} cores.", ""]  # fmt: skip
+    body = head + _ml_churn(found) + _ml_clv(found) + _ml_clusters(found) + [END]
+    text = target.read_text()
+    before, rest = text.split(START, 1)
+    after = rest.split(END, 1)[1]
+    target.write_text(before + "\n".join(body) + after)

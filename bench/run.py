@@ -15,12 +15,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import pg
+from bench import ml, pg
 from bench.measure import dir_size, machine, run_stage
-from bench.report import render
+from bench.report import render, render_ml
 
 RESULTS = Path(__file__).parent / "results"
 END = dt.date(2026, 6, 30)
+ML_REPORT_CUSTOMERS = 10_000  # the tier whose model figures docs/ml.md reports
 
 
 def bench_generate(customers: int, days: int, scratch: Path) -> dict:
@@ -49,12 +50,12 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
     web = 'key:"raw/web_events"'
     stages = [  # each includes the Soda contract checks of what it materializes
         ("ingest", ["--select", "group:ingest"]),
-        ("dbt build", ["--select", "not group:ingest"]),
+        ("dbt build", ["--select", "kind:dbt"]),
         # one hourly cycle: the last hour's partition re-arrives (a re-run reads its file again and
         # gives its rows a new load time), then the models downstream of web events catch up
         ("hourly cycle: load 1 partition", ["--select", web, "--partition-range", f"{last_hour}...{last_hour}"]),
-        ("hourly cycle: incremental models", ["--select", f"{web}+ and not {web}"]),
-        ("full rebuild (dbt --full-refresh)", ["--select", "not group:ingest", "--full-refresh"]),
+        ("hourly cycle: incremental models", ["--select", f"{web}+ and kind:dbt and not {web} and not group:ml"]),
+        ("full rebuild (dbt --full-refresh)", ["--select", "kind:dbt", "--full-refresh"]),
     ]
     stages = [(stage, ["materialize", *args]) for stage, args in stages] + [
         # the Soda contracts alone: all nine, and the one the hourly cycle runs
@@ -67,6 +68,9 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
         results.append({"stage": stage, "customers": customers, "days": days, "seconds": m.seconds,
                         "peak_rss_mib": m.peak_rss_mib})  # fmt: skip
         print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
+    results += ml.bench_ml(customers, days, env)
+    if customers == ML_REPORT_CUSTOMERS:
+        _save_ml_report(ml.report(env, customers, days))
     return results
 
 
@@ -92,6 +96,24 @@ def bench_latency(scratch: Path, customers: int = 10_000, days: int = 90) -> dic
     return result
 
 
+def _save_ml_report(found: dict) -> None:
+    """bench/results/ml.json, and its figures in docs/ml.md (between the report markers)."""
+    now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ml.json").write_text(json.dumps({"machine": machine(), "measured_at": now, **found}, indent=2) + "\n")
+    render_ml(RESULTS / "ml.json", Path(__file__).parent.parent / "docs" / "ml.md")
+
+
+def ml_report(scratch: Path, customers: int = 10_000, days: int = 365) -> None:
+    """`make ml-report`: the docs/ml.md figures alone, from a fresh landing zone built end to end."""
+    bench_generate(customers, days, scratch)
+    data_dir = scratch / f"tier_{customers}"
+    env = {"C360_TARGET": "duckdb", "C360_DATA_DIR": str(data_dir), "C360_DUCKDB_PATH": str(data_dir / "wh.duckdb"),
+           "C360_AS_OF_DATE": str(END + dt.timedelta(days=1))}  # fmt: skip
+    run_stage([sys.executable, "-m", "c360_cli.main", "materialize"], env)
+    _save_ml_report(ml.report(env, customers, days))
+
+
 def _save(name: str, results: list[dict]) -> None:
     """Merge into bench/results/<name>.json: a re-measured (stage, tier) replaces its old record."""
     if not results:
@@ -112,8 +134,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scratch", default=None, help="where to write generated data (default: a temp dir)")
     parser.add_argument("--warehouse-tiers", default="10000x365,100000x365", help="tiers that also ingest and build")
     parser.add_argument("--no-latency", action="store_true", help="skip the orders-sensor latency (needs Postgres)")
+    parser.add_argument("--ml-report", action="store_true", help="only the docs/ml.md figures (10,000 x 365)")
     args = parser.parse_args(argv)
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="c360-bench-"))
+    if args.ml_report:
+        ml_report(scratch)
+        return
     results, warehouse = [], []
     for tier in filter(None, args.tiers.split(",")):
         customers, days = (int(x) for x in tier.split("x"))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from c360_cli import telemetry  # noqa: F401  (turns telemetry off before any tool is imported)
+from c360_core import telemetry  # noqa: F401  (turns telemetry off before any tool is imported)
 
 
 @click.group()
@@ -61,7 +61,8 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
 
     from c360_cli.run import BadSelection
     from c360_cli.run import materialize as run
-    from orchestration.lib.settings import export_dagster_env, settings
+    from c360_core.settings import settings
+    from orchestration.lib.instance import export_dagster_env
 
     export_dagster_env()
     cfg = settings()
@@ -95,7 +96,7 @@ def _rate(value: str) -> float:
 @click.option("--seed", type=int, default=None, help="Random seed (default: random).")
 def simulate_shop(rate: str, duration: float | None, update_share: float, batch_seconds: float, seed) -> None:
     """Place and update orders continuously: in the Postgres `shop` schema, or as landing/shop/ files."""
-    from orchestration.lib.settings import settings
+    from c360_core.settings import settings
     from orchestration.lib.shop import shop_dsn
     from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
 

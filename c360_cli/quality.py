@@ -10,7 +10,7 @@ from rich.table import Table
 
 def verify_and_report(datasets: list[str]) -> int:
     """0 when every dataset verified passes its blocking checks and its minimum score."""
-    from orchestration.lib.settings import settings
+    from c360_core.settings import settings
     from quality.soda import contracts
     from quality.verification import verify_dataset
 

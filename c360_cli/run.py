@@ -80,9 +80,9 @@ def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str] | None:
     """
     import datetime as dt
 
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
     from orchestration.lib.load import pending_files
-    from orchestration.lib.settings import settings
-    from orchestration.lib.warehouse import connect
     from simulator.landing import SOURCES, period_of
 
     cfg = settings()
@@ -121,7 +121,7 @@ def _step(partitions, group: list, partition_range: str | None, full_refresh: bo
 
 def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = False) -> list[Step]:
     from orchestration.defs.ingest.partitions import LOAD_ORDER
-    from orchestration.lib.settings import warehouse_tags
+    from orchestration.lib.instance import warehouse_tags
 
     graph = defs.resolve_asset_graph()
     sources = sorted((k for k in keys if k.path[0] == "raw"), key=lambda k: LOAD_ORDER.index(k.path[-1]))
@@ -284,8 +284,8 @@ def run_steps(defs, steps: list[Step], instance, console: Console) -> tuple[bool
 
 def _print_mart_counts(built: list, console: Console) -> None:
     """Row counts of the marts this run built, counted once dbt has released the warehouse."""
-    from orchestration.lib.settings import settings
-    from orchestration.lib.warehouse import connect
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
 
     keys = sorted({tuple(r.dagster_event.asset_key.path) for r in built})
     marts = [k for k in keys if len(k) == 2 and k[0] == "marts"]

@@ -7,8 +7,8 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-from orchestration.lib.settings import settings
-from orchestration.lib.warehouse import connect
+from c360_core.settings import settings
+from c360_core.warehouse import connect
 
 MAX_ROWS = 200
 

@@ -5,6 +5,8 @@
 - Orders and line items load when the orders sensor sees a change, with the order models.
 - The dbt models refresh by declarative automation when their inputs change.
 - Each Soda contract's checks are asset checks on its dataset, run with every materialization.
+- The ML models train weekly (features, training, champion gate, scoring, customer_360) and score
+  daily with the champion (features, scoring, customer_360); docs/ml.md.
 - Every run carries c360/warehouse=<target>; dagster.yaml lets one such run write at a time.
 """
 
@@ -13,11 +15,12 @@ import dagster as dg
 from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
 from orchestration.defs.ingest.assets import ingest_assets
 from orchestration.defs.ingest.partitions import CADENCES
+from orchestration.defs.ml.assets import SCORING, TRAINING, ml_assets
 from orchestration.defs.quality.checks import quality_checks
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_sensor
 from orchestration.defs.sensors.orders import orders_sensor
-from orchestration.lib.settings import warehouse_tags
+from orchestration.lib.instance import warehouse_tags
 
 WAREHOUSE_TAGS = warehouse_tags()
 
@@ -54,6 +57,28 @@ models_job = dg.define_asset_job(
     tags=WAREHOUSE_TAGS,
 )
 
+CUSTOMER_360 = dg.AssetKey(["marts", "customer_360"])
+ml_features = dg.AssetSelection.groups("ml") & dg.AssetSelection.assets(c360_dbt_models)
+ml_training_job = dg.define_asset_job(
+    "ml_training",
+    selection=ml_features | dg.AssetSelection.assets(*TRAINING, *SCORING, CUSTOMER_360),
+    description="Rebuild the ML features, train every model family, run the champion gates, score with the "
+    "champions and refresh customer_360.",
+    tags=WAREHOUSE_TAGS,
+)
+ml_scoring_job = dg.define_asset_job(
+    "ml_scoring",
+    selection=ml_features | dg.AssetSelection.assets(*SCORING, CUSTOMER_360),
+    description="Rebuild the ML features for today, score every customer with each champion, refresh customer_360.",
+    tags=WAREHOUSE_TAGS,
+)
+ml_schedules = [
+    dg.ScheduleDefinition(job=ml_training_job, cron_schedule="0 3 * * 1", name="ml_training_weekly",
+                          execution_timezone="UTC", tags=WAREHOUSE_TAGS),
+    dg.ScheduleDefinition(job=ml_scoring_job, cron_schedule="0 4 * * *", name="ml_scoring_daily",
+                          execution_timezone="UTC", tags=WAREHOUSE_TAGS),
+]  # fmt: skip
+
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "c360_automation",
     # the models, their dbt tests and the Soda contract checks of the marts
@@ -67,10 +92,10 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
 job_for_source = {s: f"ingest_{cadence}" for cadence, (sources, _) in CADENCES.items() for s in sources}
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, c360_dbt_models],
+    assets=[*ingest_assets, c360_dbt_models, *ml_assets],
     asset_checks=quality_checks,
-    jobs=[*ingest_jobs.values(), orders_job, models_job],
-    schedules=schedules,
+    jobs=[*ingest_jobs.values(), orders_job, models_job, ml_training_job, ml_scoring_job],
+    schedules=[*schedules, *ml_schedules],
     sensors=[
         orders_sensor(orders_job),
         late_file_sensor(list(ingest_jobs.values()), job_for_source),

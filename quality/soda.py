@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from c360_cli import telemetry  # noqa: F401  (Soda telemetry off before soda_core is imported)
-from orchestration.lib.settings import Settings
+from c360_core import telemetry  # noqa: F401  (Soda telemetry off before soda_core is imported)
+from c360_core.settings import Settings
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 DIMENSIONS = ("completeness", "accuracy", "consistency", "timeliness", "uniqueness", "validity")

@@ -10,7 +10,7 @@ import datetime as dt
 import json
 import uuid
 
-from orchestration.lib.warehouse import Warehouse, arrow_table, create_table
+from c360_core.warehouse import Warehouse, arrow_table, create_table
 from quality.score import DatasetScore, check_score
 from quality.soda import DIMENSIONS, CheckResult
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import connect
+from c360_core.settings import Settings
+from c360_core.warehouse import connect
 from quality import store
 from quality.score import DatasetScore, score
 from quality.soda import CheckResult, contract_for, verify

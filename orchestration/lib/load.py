@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from c360_core.warehouse import Warehouse, arrow_table, create_table
 from orchestration.lib.parse import ParsedFile, parse_file, sha256
-from orchestration.lib.warehouse import Warehouse, arrow_table, create_table
 from simulator.landing import Source, period_of
 
 CHUNK_FILES = 500

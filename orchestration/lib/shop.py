@@ -14,9 +14,9 @@ import uuid
 
 import psycopg
 
+from c360_core.settings import Settings
+from c360_core.warehouse import Warehouse, arrow_table, create_table
 from orchestration.lib.load import AUDIT_COLUMNS, META, LoadSummary, ensure_tables
-from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import Warehouse, arrow_table, create_table
 from simulator.landing import SOURCES
 from simulator.live_shop import SHOP_DDL
 

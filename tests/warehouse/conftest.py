@@ -19,8 +19,8 @@ from dagster import DagsterInstance
 from rich.console import Console
 
 from c360_cli.run import _selection, plan, run_steps
+from c360_core.settings import Settings, settings
 from orchestration.definitions import defs
-from orchestration.lib.settings import Settings, settings
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
 

@@ -13,8 +13,8 @@ import datetime as dt
 
 from dagster import DagsterInstance
 
-from orchestration.lib.settings import settings
-from orchestration.lib.warehouse import connect
+from c360_core.settings import settings
+from c360_core.warehouse import connect
 from simulator.landing import path_for
 from tests.simulator.readers import read_records
 from tests.warehouse.conftest import materialize_all

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from c360_core.warehouse import connect
 from orchestration.lib.load import load_source
-from orchestration.lib.warehouse import connect
 from simulator.landing import SOURCES
 
 
@@ -112,8 +112,8 @@ def test_fixing_a_failed_file_and_rerunning_recovers(fresh, landing):
 CRASHING_LOAD = """
 import sys
 import orchestration.lib.load as load
-from orchestration.lib.settings import settings
-from orchestration.lib.warehouse import connect
+from c360_core.settings import settings
+from c360_core.warehouse import connect
 from simulator.landing import SOURCES
 load.CHUNK_FILES = 40
 with connect(settings()) as wh:

@@ -10,9 +10,9 @@ import dagster as dg
 import psycopg
 import pytest
 
+from c360_core.warehouse import connect
 from orchestration.definitions import defs
 from orchestration.lib.shop import shop_dsn
-from orchestration.lib.warehouse import connect
 from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
 from tests.warehouse import expected
 from tests.warehouse.conftest import AS_OF, materialize_all

@@ -252,11 +252,20 @@ def test_a_blocking_failure_stops_customer_360_until_the_data_is_fixed(forked):
         message = failure.dagster_event.step_failure_data.error.message
         assert "raw.customers" in message and "version_key" in message
 
+        # training and scoring read features below raw.customers: they refuse to run too
+        for step in ("key:ml/churn_training", "key:ml/clv_predictions"):
+            assert not materialize_all(step, instance=instance)
+            failure = next(r for r in instance.all_logs(instance.get_runs(limit=1)[0].run_id)
+                           if r.dagster_event and r.dagster_event.is_step_failure)  # fmt: skip
+            message = failure.dagster_event.step_failure_data.error.message
+            assert "ML features are blocked" in message and "version_key" in message
+
         # fix the file, reload: the contract passes and customer_360 builds again
         path.write_text(original)
         assert materialize_all("customers", instance=instance)
         assert materialize_all("key:marts/customer_360", instance=instance)
         assert _materialized(instance, ["marts", "customer_360"]) == 1
+        assert materialize_all("key:ml/churn_training", instance=instance)
 
     # 4. history: three verifications of raw.customers, and the analyst view trends over them
     history = query(forked, "select score, blocking_failed from quality.dataset_scores "

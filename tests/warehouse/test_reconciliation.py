@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.lib.settings import settings
-from orchestration.lib.warehouse import connect
+from c360_core.settings import settings
+from c360_core.warehouse import connect
 from tests.simulator.readers import all_records
 from tests.warehouse import expected
 from tests.warehouse.conftest import AS_OF, env, landing_of

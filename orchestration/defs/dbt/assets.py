@@ -15,11 +15,13 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from packaging import version
 
+from c360_core.settings import settings
+from c360_core.warehouse import connect
+from ml import predictions
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project, ensure_manifest
 from orchestration.defs.quality.gate import blocked_models
-from orchestration.lib.settings import settings
 
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts", "ml")
 
 # Eager: refresh when any input was updated (or will be in the same tick). The raw sources are
 # time-partitioned, and most of their partitions (hours before the data began, say) never exist;
@@ -44,7 +46,8 @@ class C360Translator(DagsterDbtTranslator):
         return next((part for part in fqn if part in LAYERS), None)
 
     def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> dg.AutomationCondition | None:
-        return AUTOMATION
+        # the ML features are rebuilt by the ML jobs (daily scoring, weekly training), not every hour
+        return None if self.get_group_name(dbt_resource_props) == "ml" else AUTOMATION
 
 
 def dbt_env() -> dict[str, str]:
@@ -66,6 +69,8 @@ MANIFEST = ensure_manifest()
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())
 def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     os.environ.update(dbt_env())
+    with connect(settings()) as wh:  # customer_360 reads them before any model has scored
+        predictions.ensure_tables(wh)
     dbt_vars = {"as_of_date": settings().as_of_date.isoformat()}
     args = ["build", "--vars", json.dumps(dbt_vars)]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # rebuild the incremental models from scratch

@@ -10,11 +10,11 @@ import warnings
 import dagster as dg
 import psycopg
 
+from c360_core.settings import settings
+from c360_core.warehouse import connect
 from orchestration.defs.ingest.partitions import PARTITIONS
 from orchestration.lib import shop
 from orchestration.lib.load import LoadSummary, ensure_tables, load_source, load_window
-from orchestration.lib.settings import settings
-from orchestration.lib.warehouse import connect
 from simulator.landing import SOURCES, Source
 
 # Run tag: "changed" loads only new or changed files of the partitions (the CLI's catch-up);

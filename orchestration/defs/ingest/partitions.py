@@ -4,7 +4,7 @@ import datetime as dt
 
 import dagster as dg
 
-from orchestration.lib.settings import settings
+from c360_core.settings import settings
 
 
 def _start() -> dt.date:

@@ -10,8 +10,8 @@ later runs too.
 
 import dagster as dg
 
+from c360_core.settings import settings
 from orchestration.defs.sensors.alerts import post_alert
-from orchestration.lib.settings import settings
 from quality.soda import (
     CheckResult,
     Contract,

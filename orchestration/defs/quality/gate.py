@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from orchestration.lib.settings import Settings
-from orchestration.lib.warehouse import connect
+from c360_core.settings import Settings
+from c360_core.warehouse import connect
 from quality.store import blocked_datasets
 
 

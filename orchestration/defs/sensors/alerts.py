@@ -5,7 +5,7 @@ import urllib.request
 
 import dagster as dg
 
-from orchestration.lib.settings import settings
+from c360_core.settings import settings
 
 
 def post_alert(url: str, payload: dict, timeout: float = 10.0) -> int:

@@ -10,9 +10,9 @@ import json
 
 import dagster as dg
 
+from c360_core.settings import settings
 from orchestration.defs.ingest.partitions import PARTITIONS
 from orchestration.lib.load import landing_files
-from orchestration.lib.settings import settings
 from simulator.landing import SOURCES, period_of
 
 

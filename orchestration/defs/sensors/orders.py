@@ -10,9 +10,9 @@ import json
 
 import dagster as dg
 
+from c360_core.settings import settings
 from orchestration.lib import shop
 from orchestration.lib.load import landing_files
-from orchestration.lib.settings import settings
 from simulator.landing import SOURCES
 
 SHOP_SOURCES = ("orders", "order_line_items")

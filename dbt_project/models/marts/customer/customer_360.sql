@@ -1,4 +1,5 @@
--- The wide profile: one row per CRM customer with orders, RFM, web engagement and preferences.
+-- The wide profile: one row per CRM customer with orders, RFM, web engagement, preferences and the
+-- champion models' predictions (null for a customer the last scoring did not cover).
 with
 
 customers as (
@@ -19,6 +20,18 @@ activity as (
 
 preferences as (
     select * from {{ ref('int_customer_preferences') }}
+),
+
+churn as (
+    select * from {{ source('ml', 'churn_predictions') }}
+),
+
+clv as (
+    select * from {{ source('ml', 'clv_predictions') }}
+),
+
+clusters as (
+    select * from {{ source('ml', 'customer_clusters') }}
 ),
 
 final as (
@@ -44,12 +57,20 @@ final as (
             as days_since_last_activity,
         activity.preferred_channel,
         preferences.preferred_category,
-        preferences.preferred_brand
+        preferences.preferred_brand,
+        churn.churn_probability,
+        churn.churn_risk_band,
+        clv.predicted_clv,
+        clusters.cluster_id,
+        clusters.cluster_name
     from customers
     left join orders on customers.customer_id = orders.customer_id
     left join rfm on customers.customer_id = rfm.customer_id
     left join activity on customers.customer_id = activity.customer_id
     left join preferences on customers.customer_id = preferences.customer_id
+    left join churn on customers.customer_id = churn.customer_id
+    left join clv on customers.customer_id = clv.customer_id
+    left join clusters on customers.customer_id = clusters.customer_id
 )
 
 select * from final

@@ -7,14 +7,16 @@ third engine only needs one more class here.
 from __future__ import annotations
 
 import contextlib
+import decimal
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
 import duckdb
+import pandas as pd
 import psycopg
 import pyarrow as pa
 
-from orchestration.lib.settings import Settings
+from c360_core.settings import Settings
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "semantic", "ml", "quality", "audit", "snapshots")
 PG_TYPES = {"varchar": "text", "double": "double precision", "integer": "integer", "date": "date",
@@ -27,6 +29,7 @@ class Warehouse(Protocol):
     def execute(self, sql: str, params: Sequence | None = None) -> None: ...
     def query(self, sql: str, params: Sequence | None = None) -> tuple[list[str], list[tuple]]: ...
     def insert_arrow(self, table: str, data: pa.Table) -> None: ...
+    def fetch_frame(self, sql: str, params: Sequence | None = None) -> pd.DataFrame: ...
     def column_type(self, kind: str) -> str: ...
     def transaction(self) -> contextlib.AbstractContextManager: ...
     def close(self) -> None: ...
@@ -50,6 +53,9 @@ class DuckDBWarehouse:
             self.con.execute(f"insert into {table} by name select * from _batch")
         finally:
             self.con.unregister("_batch")
+
+    def fetch_frame(self, sql, params=None) -> pd.DataFrame:
+        return self.con.execute(sql, params or []).df()
 
     def column_type(self, kind: str) -> str:
         return kind
@@ -87,6 +93,15 @@ class PostgresWarehouse:
         with self.con.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
             for row in zip(*(col.to_pylist() for col in data.columns), strict=True):
                 copy.write_row(row)
+
+    def fetch_frame(self, sql, params=None) -> pd.DataFrame:
+        """Numeric columns come back as floats (Postgres numerics arrive as Decimal)."""
+        columns, rows = self.query(sql, params)
+        frame = pd.DataFrame.from_records(rows, columns=columns)
+        for name in frame.columns:
+            if frame[name].map(lambda v: isinstance(v, decimal.Decimal)).any():
+                frame[name] = frame[name].astype("float64")
+        return frame
 
     def column_type(self, kind: str) -> str:
         return PG_TYPES[kind]

@@ -7,8 +7,6 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from c360_cli import telemetry  # noqa: F401  (telemetry off before any tool is imported)
-
 TARGETS = ("duckdb", "postgres")
 
 
@@ -27,10 +25,16 @@ class Settings:
     alert_webhook_url: str
     shop_database: str
     quality_min_score: float | None  # overrides quality/thresholds.yml for every dataset when set
+    mlflow_tracking_uri: str  # the MLflow store: runs, metrics and the model registry
 
     @property
     def landing(self) -> Path:
         return self.data_dir / "landing"
+
+    @property
+    def mlflow_artifacts(self) -> Path:
+        """Where MLflow keeps models and plots (the tracking store keeps only their metadata)."""
+        return self.data_dir / "mlartifacts"
 
     @property
     def pg_dsn(self) -> str:
@@ -60,27 +64,5 @@ def settings() -> Settings:
         # the shop's own database (schema `shop`); by default the warehouse database's server and name
         shop_database=os.environ.get("C360_SHOP_DATABASE", os.environ.get("C360_PG_DATABASE", "c360")),
         quality_min_score=float(min_score) if (min_score := os.environ.get("C360_QUALITY_MIN_SCORE")) else None,
+        mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow.db'}"),
     )
-
-
-def warehouse_tags(cfg: Settings | None = None) -> dict[str, str]:
-    """Every run that writes the warehouse carries this tag; dagster.yaml allows one such run at a time."""
-    return {"c360/warehouse": (cfg or settings()).target}
-
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def dagster_env(cfg: Settings | None = None) -> dict[str, str]:
-    """DAGSTER_HOME is the repository (dagster.yaml lives there); storage goes under $C360_DATA_DIR."""
-    cfg = cfg or settings()
-    return {
-        "DAGSTER_HOME": str(REPO_ROOT),
-        "C360_DAGSTER_STORAGE": str(cfg.data_dir / "dagster"),
-        "C360_DAGSTER_LOGS": str(cfg.data_dir / "dagster" / "logs"),
-    }
-
-
-def export_dagster_env() -> None:
-    for name, value in dagster_env().items():
-        os.environ.setdefault(name, value)

@@ -1,0 +1,81 @@
+"""The ML stages of `make bench` and the figures of docs/ml.md (`make ml-report`).
+
+Stages run as `c360 materialize` of one part of the ML graph each, in their own process, on a
+warehouse whose models are built: features, training + gate per family, scoring, customer_360.
+The report reads each champion's run from MLflow and copies the plots docs/ml.md embeds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from bench.measure import run_stage
+
+ROOT = Path(__file__).resolve().parents[1]
+IMAGES = ROOT / "docs" / "images" / "ml"
+FAMILIES = ("churn", "clv", "clusters")
+PREDICTIONS = "key:ml/churn_predictions or key:ml/clv_predictions or key:ml/customer_clusters"
+STAGES = [
+    ("ml: features (dbt)", "group:ml and kind:dbt"),
+    *[(f"ml: train + gate {f}", f"key:ml/{f}_training or key:ml/{f}_champion") for f in FAMILIES],
+    ("ml: score (3 families)", PREDICTIONS),
+    ("ml: customer_360 with predictions", "key:marts/customer_360"),
+]
+# the figures docs/ml.md reports, per family: (metric, label)
+SHOWN = {
+    "churn": ["roc_auc", "pr_auc", "f1", "precision", "recall", "brier", "baseline_recency_logistic_roc_auc",
+              "baseline_bgnbd_roc_auc", "holdout_churn_rate"],
+    "clv": ["mae", "rmse", "spearman", "top_decile_share", "predicted_total_ratio", "baseline_naive_run_rate_mae",
+            "baseline_naive_run_rate_rmse", "baseline_naive_run_rate_top_decile_share",
+            "baseline_naive_run_rate_predicted_total_ratio", "baseline_bgnbd_gamma_gamma_predicted_total_ratio",
+            "baseline_naive_run_rate_spearman", "baseline_bgnbd_gamma_gamma_mae", "baseline_bgnbd_gamma_gamma_rmse",
+            "baseline_bgnbd_gamma_gamma_spearman", "baseline_bgnbd_gamma_gamma_top_decile_share"],
+    "clusters": ["silhouette"],
+}  # fmt: skip
+PLOTS = {"churn": ["roc.png", "precision_recall.png", "calibration.png", "feature_importance.png"],
+         "clv": ["predicted_vs_actual.png", "feature_importance.png"],
+         "clusters": ["silhouette_by_k.png", "cluster_profiles.png"]}  # fmt: skip
+
+
+def bench_ml(customers: int, days: int, env: dict[str, str]) -> list[dict]:
+    results = []
+    for stage, select in STAGES:
+        m = run_stage([sys.executable, "-m", "c360_cli.main", "materialize", "--select", select], env)
+        results.append({"stage": stage, "customers": customers, "days": days, "seconds": m.seconds,
+                        "peak_rss_mib": m.peak_rss_mib})  # fmt: skip
+        print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
+    return results
+
+
+def report(env: dict[str, str], customers: int, days: int, images: Path = IMAGES) -> dict:
+    """Each champion's figures, parameters and cluster profiles, from the MLflow store of `env`."""
+    os.environ.update(env)
+    from c360_core.settings import settings  # noqa: PLC0415  (reads the environment just set)
+    from ml import registry  # noqa: PLC0415
+
+    mlc = registry.client(settings())
+    out: dict = {"customers": customers, "days": days, "families": {}}
+    images.mkdir(parents=True, exist_ok=True)
+    for family in FAMILIES:
+        name = f"c360-{family}"
+        version = mlc.get_model_version_by_alias(name, registry.CHAMPION)
+        run = mlc.get_run(version.run_id)
+        metrics = run.data.metrics
+        found = {
+            "version": int(version.version), "algorithm": run.data.params.get("algorithm"), "params": run.data.params,
+            "metrics": {k: metrics[k] for k in SHOWN[family] if k in metrics},
+            "cv": {k: v for k, v in metrics.items() if k.startswith(("cv_", "silhouette_k"))},
+        }  # fmt: skip
+        for plot in PLOTS[family]:
+            local = mlc.download_artifacts(run.info.run_id, f"plots/{plot}", str(images / "_download"))
+            shutil.copy(local, images / f"{family}_{plot}")
+        if family == "clusters":
+            path = mlc.download_artifacts(run.info.run_id, "tables/cluster_profiles.json", str(images / "_download"))
+            found["profiles"] = json.loads(Path(path).read_text())
+        out["families"][family] = found
+    shutil.rmtree(images / "_download", ignore_errors=True)
+    return out

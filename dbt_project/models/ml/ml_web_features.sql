@@ -1,0 +1,119 @@
+-- Web engagement per customer at each cutoff, from the events before the cutoff in its lookback.
+-- A session belongs to the customer who logged in during it (before the cutoff), or else to the one
+-- customer its browser (anonymous_id) logged in as before the cutoff (identity stitching). Its
+-- events count only up to the cutoff.
+with
+
+cutoffs as (
+    select * from {{ ref('ml_cutoffs') }}
+),
+
+events as (
+    select * from {{ ref('stg_web__events') }}
+),
+
+order_history as (
+    select * from {{ ref('ml_order_features') }}
+),
+
+events_known as (
+    select
+        cutoffs.cutoff_date,
+        events.session_id,
+        events.anonymous_id,
+        events.customer_id,
+        events.event_action,
+        events.activity_at,
+        cast({{ dbt.datediff('cast(events.activity_at as date)', 'cutoffs.cutoff_date', 'day') }} as integer)
+            as days_before
+    from cutoffs
+    inner join events
+        on
+            events.activity_at < cutoffs.cutoff_at
+            and events.activity_at >= {{ dbt.dateadd('day', '-cutoffs.lookback_days', 'cutoffs.cutoff_at') }}
+),
+
+browsers as (
+    select
+        cutoff_date,
+        anonymous_id,
+        min(customer_id) as customer_id
+    from events_known
+    where customer_id is not null and anonymous_id is not null
+    group by cutoff_date, anonymous_id
+    having count(distinct customer_id) = 1
+),
+
+session_events as (
+    select
+        cutoff_date,
+        session_id,
+        max(customer_id) as logged_in_customer_id,
+        min(anonymous_id) as anonymous_id,
+        min(days_before) as days_before,
+        sum(case when event_action = 'product_view' then 1 else 0 end) as product_views,
+        sum(case when event_action = 'add_to_favorite' then 1 else 0 end) as favorites,
+        sum(case when event_action = 'add_to_cart' then 1 else 0 end) as cart_adds,
+        sum(case when event_action = 'order_placed' then 1 else 0 end) as orders_placed,
+        cast({{ dbt.datediff('min(activity_at)', 'max(activity_at)', 'second') }} as double precision) / 60
+            as engagement_minutes
+    from events_known
+    group by cutoff_date, session_id
+),
+
+sessions as (
+    select
+        session_events.*,
+        coalesce(session_events.logged_in_customer_id, browsers.customer_id) as customer_id
+    from session_events
+    left join browsers
+        on session_events.cutoff_date = browsers.cutoff_date and session_events.anonymous_id = browsers.anonymous_id
+),
+
+per_customer as (
+    select
+        sessions.cutoff_date,
+        sessions.customer_id,
+        count(*) as sessions_count,
+        sum(case when sessions.days_before < 7 then 1 else 0 end) as sessions_7d,
+        sum(case when sessions.days_before < 30 then 1 else 0 end) as sessions_30d,
+        -- browsing after the last order: a customer who stopped buying but still visits is alive
+        sum(case when sessions.days_before < order_history.recency_days then 1 else 0 end)
+            as sessions_since_last_order,
+        sum(sessions.product_views) as product_views,
+        sum(sessions.favorites) as favorites,
+        sum(sessions.cart_adds) as cart_adds,
+        sum(case when sessions.cart_adds > 0 then 1 else 0 end) as sessions_with_cart,
+        sum(case when sessions.cart_adds > 0 and sessions.orders_placed = 0 then 1 else 0 end) as abandoned_carts,
+        sum(sessions.engagement_minutes) as engagement_minutes,
+        min(sessions.days_before) as days_since_last_session,
+        max(sessions.days_before) as first_session_days_ago
+    from sessions
+    left join order_history
+        on sessions.cutoff_date = order_history.cutoff_date and sessions.customer_id = order_history.customer_id
+    where sessions.customer_id is not null
+    group by sessions.cutoff_date, sessions.customer_id
+),
+
+final as (
+    select
+        cutoff_date,
+        customer_id,
+        sessions_count,
+        sessions_7d,
+        sessions_30d,
+        sessions_since_last_order,
+        product_views,
+        favorites,
+        cart_adds,
+        cast(abandoned_carts as double precision) / nullif(sessions_with_cart, 0) as cart_abandonment_rate,
+        engagement_minutes,
+        days_since_last_session,
+        case
+            when sessions_count > 1
+                then cast(first_session_days_ago - days_since_last_session as double precision) / (sessions_count - 1)
+        end as mean_days_between_sessions
+    from per_customer
+)
+
+select * from final

@@ -1,0 +1,22 @@
+"""The model families, their registered models and prediction tables: cheap to import (no
+scikit-learn, no MLflow), for the Dagster definitions and the docs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    model_name: str  # the registered model, and the MLflow experiment of its training runs
+    table: str  # where the champion's predictions land
+    margin: float  # relative improvement of the primary metric a challenger needs over the champion
+    supervised: bool = True  # trained on a past cutoff with labels, judged on a later one
+
+
+SPECS = {
+    "churn": Spec("churn", "c360-churn", "ml.churn_predictions", 0.005),
+    "clv": Spec("clv", "c360-clv", "ml.clv_predictions", 0.01),
+    "clusters": Spec("clusters", "c360-clusters", "ml.customer_clusters", 0.02, supervised=False),
+}

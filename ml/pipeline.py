@@ -1,0 +1,294 @@
+"""Train, gate and score each model family: the steps Dagster runs as assets (docs/ml.md).
+
+    features (dbt) -> train (MLflow run, new version as `challenger`) -> gate (`champion` alias)
+    -> score (the champion's predictions into the warehouse)
+
+A new family (recommendations, forecasting, ...) adds a `Family` entry and its module's `fit`,
+`evaluate` and `predict`; the steps here stay as they are.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import matplotlib.pyplot as plt
+import mlflow
+import pandas as pd
+
+from c360_core.settings import Settings
+from c360_core.warehouse import arrow_table, connect
+from ml import churn, clv, predictions, registry, segments
+from ml import features as feats
+from ml.catalog import SPECS, Spec
+from ml.modeling import Trained
+
+MIN_ROWS = 50  # buyers per cutoff below which a family is not trained (5-fold CV, a usable holdout)
+MIN_CLASS = 10  # churners and stayers each, per cutoff
+
+
+class MLError(Exception):
+    """A step cannot run on this data; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class Family:
+    spec: Spec
+    fit: Callable[[pd.DataFrame, pd.DataFrame, list[str], feats.Cutoffs], Trained]
+    evaluate: Callable[[object, pd.DataFrame, list[str]], float]
+    predict: Callable[[object, pd.DataFrame, list[str]], dict[str, list]]
+
+    def __getattr__(self, name: str):  # key, model_name, table, margin, supervised
+        return getattr(self.spec, name)
+
+    @property
+    def experiment(self) -> str:
+        return self.model_name
+
+
+def _predict_churn(model, rows: pd.DataFrame, features: list[str]) -> dict[str, list]:
+    probability = model.predict_proba(rows[features].astype("float64"))[:, 1]
+    why = churn.reasons(model, rows, features, rows[features].astype("float64").median())
+    return {"churn_probability": probability.tolist(), "churn_risk_band": churn.risk_band(probability).tolist(),
+            **{f"reason_{i + 1}": [r[i] if len(r) > i else None for r in why] for i in range(3)}}  # fmt: skip
+
+
+def _predict_clusters(model, rows: pd.DataFrame, features: list[str]) -> dict[str, list]:
+    ids, cluster_names = segments.assign(model, rows, features)
+    return {"cluster_id": [int(i) for i in ids], "cluster_name": cluster_names}
+
+
+FAMILIES = {
+    "churn": Family(SPECS["churn"], lambda t, h, f, c: churn.train(t, h, f, c.horizon_days), churn.evaluate,
+                    _predict_churn),
+    "clv": Family(SPECS["clv"], lambda t, h, f, c: clv.train(t, h, f, c.horizon_days, c.lookback_days),
+                  clv.evaluate, lambda m, r, f: {"predicted_clv": clv.predict(m, r, f).tolist()}),
+    "clusters": Family(SPECS["clusters"], lambda t, h, f, c: segments.train(t, f), segments.evaluate,
+                       _predict_clusters),
+}  # fmt: skip
+
+
+@dataclass
+class Report:
+    """What a step did, for the Dagster asset's metadata and the CLI."""
+
+    family: str
+    status: str  # trained | unchanged | skipped | promoted | kept | scored | no champion
+    detail: str = ""
+    version: int | None = None
+    champion_version: int | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    info: dict[str, object] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _frames(wh, family: Family) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if not family.supervised:  # clusters describe today's buyers
+        today = feats.load(wh, "score")
+        return today, today
+    return feats.load(wh, "train", labels=True), feats.load(wh, "holdout", labels=True)
+
+
+def _too_little(family: Family, train: pd.DataFrame, holdout: pd.DataFrame) -> str | None:
+    if len(train) < MIN_ROWS or len(holdout) < MIN_ROWS:
+        return (f"too little history: {len(train)} buyers at the train cutoff and {len(holdout)} at the holdout "
+                f"cutoff, at least {MIN_ROWS} each are needed (docs/ml.md, 'How much history')")  # fmt: skip
+    if family.key == "churn":
+        for name, frame in (("train", train), ("holdout", holdout)):
+            churned = int(frame["is_churned"].astype(bool).sum())
+            if min(churned, len(frame) - churned) < MIN_CLASS:
+                return f"the {name} cutoff has {churned} churners of {len(frame)} buyers: too few of one class"
+    return None
+
+
+def _fingerprint(family: Family, train: pd.DataFrame, holdout: pd.DataFrame, columns: list[str]) -> str:
+    """Same rows, features and model specification: same fingerprint (and no new version)."""
+    label = [c for c in ("is_churned", "future_revenue") if c in train.columns]
+    data = feats.fingerprint(train[["customer_id", *columns, *label]], holdout[["customer_id", *columns, *label]])
+    module = {"churn": churn, "clv": clv, "clusters": segments}[family.key]
+    spec = repr(sorted(module.candidates().items())) if hasattr(module, "candidates") else repr(segments.K_RANGE)
+    return hashlib.sha256(f"{data}|{family.margin}|{spec}".encode()).hexdigest()[:16]
+
+
+def train(cfg: Settings, key: str) -> Report:
+    family = FAMILIES[key]
+    with connect(cfg) as wh:
+        cutoffs = feats.cutoffs(wh)
+        train_rows, holdout = _frames(wh, family)
+    why = _too_little(family, train_rows, holdout) if family.supervised else (
+        None if len(train_rows) >= MIN_ROWS else f"too little data: {len(train_rows)} buyers today")  # fmt: skip
+    if why:
+        return Report(key, "skipped", why, info={"cutoffs": cutoffs.dates})
+    chosen = feats.select_features(train_rows)
+    fingerprint = _fingerprint(family, train_rows, holdout, chosen.columns)
+    mlc = registry.client(cfg)
+    data = Data(train_rows, holdout, cutoffs, chosen, fingerprint)
+    judged_at = cutoffs.dates.get("holdout" if family.supervised else "score")
+    with mlflow.start_run(
+        experiment_id=registry.experiment_id(cfg, family.experiment), run_name=f"{key} {judged_at}"
+    ) as run:
+        trained = family.fit(train_rows, holdout, chosen.columns, cutoffs)
+        uri = _log_run(cfg, family, trained, data)
+    info = {"groups_used": chosen.groups_used, "groups_absent": chosen.groups_absent, "dropped": chosen.dropped,
+            "cutoffs": cutoffs.dates, "fingerprint": fingerprint, "run_id": run.info.run_id,
+            "algorithm": trained.params.get("algorithm"), "features": trained.features}  # fmt: skip
+    champion = registry.version_by_alias(mlc, family.model_name, registry.CHAMPION)
+    champion_version = int(champion.version) if champion else None
+    same = registry.version_with_fingerprint(mlc, family.model_name, fingerprint)
+    if same is not None:
+        detail = f"same data and specification as version {same.version}: nothing new to register"
+        return Report(key, "unchanged", detail, int(same.version), champion_version, trained.metrics, info)
+    tags = {"c360.fingerprint": fingerprint, "c360.features": ",".join(trained.features),
+            "c360.primary_metric": trained.primary_metric, "c360.higher_is_better": str(trained.higher_is_better),
+            "c360.holdout_metric": str(trained.metrics[trained.primary_metric])}  # fmt: skip
+    version = registry.register(mlc, family.model_name, uri, tags)
+    detail = (
+        f"version {version.version}: holdout {trained.primary_metric} {trained.metrics[trained.primary_metric]:.4f}"
+    )
+    return Report(key, "trained", detail, int(version.version), champion_version, trained.metrics, info)
+
+
+@dataclass(frozen=True)
+class Data:
+    """The rows a training run saw, and what was chosen from them."""
+
+    train: pd.DataFrame
+    holdout: pd.DataFrame
+    cutoffs: feats.Cutoffs
+    chosen: feats.FeatureSet
+    fingerprint: str
+
+
+def _log_run(cfg: Settings, family: Family, trained: Trained, data: Data) -> str:
+    train_rows, holdout, cutoffs, chosen, fingerprint = (
+        data.train,
+        data.holdout,
+        data.cutoffs,
+        data.chosen,
+        data.fingerprint,
+    )
+    label = {"churn": churn.LABEL, "clv": clv.LABEL}.get(family.key)
+    mlflow.set_tags({"mlflow.source.git.commit": registry.git_commit(), "c360.family": family.key,
+                     "c360.fingerprint": fingerprint, "c360.target": cfg.target})  # fmt: skip
+    mlflow.log_params({
+        **trained.params, "cutoff_train": cutoffs.dates.get("train"), "cutoff_holdout": cutoffs.dates.get("holdout"),
+        "cutoff_score": cutoffs.dates.get("score"), "horizon_days": cutoffs.horizon_days,
+        "lookback_days": cutoffs.lookback_days, "feature_groups_used": ",".join(chosen.groups_used),
+        "feature_groups_absent": ",".join(chosen.groups_absent) or "none", "n_features": len(trained.features),
+        "data_fingerprint": fingerprint, "rows_train": len(train_rows), "rows_holdout": len(holdout),
+    })  # fmt: skip
+    mlflow.log_metrics(trained.metrics)
+    for context, frame in (("training", train_rows), ("holdout", holdout)):
+        dataset = mlflow.data.from_pandas(frame[["customer_id", *trained.features, *([label] if label else [])]],
+                                          name=f"ml.customer_features ({context})", targets=label)  # fmt: skip
+        mlflow.log_input(dataset, context=context)
+    for name, figure in trained.figures.items():
+        mlflow.log_figure(figure, f"plots/{name}")
+        plt.close(figure)
+    for name, table in trained.tables.items():
+        registry.log_table(table, f"tables/{name}")
+    mlflow.log_text(json.dumps(chosen.dropped, indent=1), "tables/features_dropped.json")
+    x = holdout[trained.features].astype("float64")
+    output = family.predict(trained.model, holdout.head(200), trained.features) if not family.supervised else None
+    sample_output = trained.model.predict(x.head(200)) if output is None else pd.Series(output["cluster_id"])
+    return registry.log_model(trained.model, x, sample_output)
+
+
+def gate(cfg: Settings, key: str) -> Report:
+    """Promote the challenger only if it beats the champion on the same holdout by the family's margin."""
+    family = FAMILIES[key]
+    if not registry.store_exists(cfg):
+        return Report(key, "kept", "no model has been trained yet")
+    mlc = registry.client(cfg)
+    challenger = registry.version_by_alias(mlc, family.model_name, registry.CHALLENGER)
+    champion = registry.version_by_alias(mlc, family.model_name, registry.CHAMPION)
+    champion_version = int(champion.version) if champion else None
+    if challenger is None:
+        return Report(key, "kept", "no new version to judge", champion_version, champion_version)
+    with connect(cfg) as wh:
+        _, holdout = _frames(wh, family)
+    higher = challenger.tags.get("c360.higher_is_better") == "True"
+    new = family.evaluate(registry.load(family.model_name, challenger.version), holdout, _features(challenger))
+    old, why = _champion_score(family, champion, holdout)
+    if old is None:
+        promote = True
+    else:
+        needed = old * (1 + family.margin) if higher else old * (1 - family.margin)
+        promote = new >= needed if higher else new <= needed
+        why = f"challenger {new:.4f} vs champion {old:.4f} (needs {'>=' if higher else '<='} {needed:.4f})"
+    decision = "promoted" if promote else "rejected"
+    _record(mlc, family, challenger, f"{decision}: {why}", (new, old))
+    if promote:
+        mlc.set_registered_model_alias(family.model_name, registry.CHAMPION, challenger.version)
+    mlc.delete_registered_model_alias(family.model_name, registry.CHALLENGER)
+    winner = int(challenger.version) if promote else champion_version
+    metrics = {"challenger": new, **({"champion": old} if old is not None else {})}
+    return Report(key, "promoted" if promote else "kept", f"version {challenger.version} {decision}: {why}",
+                  int(challenger.version), winner, metrics)  # fmt: skip
+
+
+def _features(version) -> list[str]:
+    return version.tags["c360.features"].split(",")
+
+
+def _champion_score(family: Family, champion, holdout: pd.DataFrame) -> tuple[float | None, str]:
+    if champion is None:
+        return None, "no champion yet"
+    missing = [f for f in _features(champion) if f not in holdout.columns or holdout[f].isna().all()]
+    if missing:
+        return None, f"the champion (version {champion.version}) needs features with no data now: {missing}"
+    return family.evaluate(registry.load(family.model_name, champion.version), holdout, _features(champion)), ""
+
+
+def _record(mlc, family: Family, challenger, decision: str, figures: tuple[float, float | None]) -> None:
+    """The decision and both figures, on the challenger's run and its model version."""
+    new, old = figures
+    mlc.log_metric(challenger.run_id, "gate_challenger_metric", new)
+    if old is not None:
+        mlc.log_metric(challenger.run_id, "gate_champion_metric", old)
+    mlc.set_tag(challenger.run_id, "c360.gate_decision", decision)
+    mlc.set_model_version_tag(family.model_name, challenger.version, "c360.gate_decision", decision)
+
+
+def score(cfg: Settings, key: str) -> Report:
+    """The champion's predictions for today's buyers, replacing the family's table in one transaction."""
+    family = FAMILIES[key]
+    champion = None
+    if registry.store_exists(cfg):
+        champion = registry.version_by_alias(registry.client(cfg), family.model_name, registry.CHAMPION)
+    columns = predictions.TABLES[family.table]
+    with connect(cfg) as wh:
+        cutoffs = feats.cutoffs(wh)
+        rows = feats.load(wh, "score")
+        if champion is None:
+            predictions.replace(wh, family.table, arrow_table(columns, []))
+            return Report(key, "no champion", "nothing scored: no model has been promoted yet (too little history?)")
+        features = _features(champion)
+        missing = [f for f in features if rows[f].isna().all()]
+        if missing:
+            raise MLError(f"{family.model_name} version {champion.version} needs {missing}, which have no data today; "
+                          f"retrain it: c360 materialize --select 'group:ml'")  # fmt: skip
+        values = family.predict(registry.load(family.model_name, champion.version), rows, features)
+        table = _rows(family, champion, rows, values, cutoffs)
+        predictions.replace(wh, family.table, arrow_table(columns, table))
+    return Report(key, "scored", f"{len(table):,} customers scored by version {champion.version}",
+                  int(champion.version), int(champion.version), info={"rows": len(table)})  # fmt: skip
+
+
+def _rows(family: Family, champion, rows: pd.DataFrame, values: dict[str, list], cutoffs) -> list[tuple]:
+    columns = predictions.TABLES[family.table]
+    scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    fixed = {
+        "model_name": family.model_name, "model_version": int(champion.version), "scored_at": scored_at,
+        "cutoff_date": dt.date.fromisoformat(cutoffs.dates["score"]), "horizon_days": cutoffs.horizon_days,
+    }  # fmt: skip
+    data = {"customer_id": rows["customer_id"].tolist(), **values}
+    return [
+        tuple(data[c][i] if c in data else fixed[c] for c in columns)
+        for i in range(len(rows))
+    ]  # fmt: skip

@@ -1,0 +1,35 @@
+"""The prediction tables in the warehouse's `ml` schema, identical on DuckDB and Postgres.
+
+Each scoring run replaces a table whole, in one transaction: readers see the previous champion's
+predictions or the new ones, never a mix. Every row names the model version that made it.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from c360_core.warehouse import Warehouse, create_table
+
+PROVENANCE = {"model_name": "varchar", "model_version": "integer", "cutoff_date": "date", "scored_at": "timestamp"}
+TABLES: dict[str, dict[str, str]] = {
+    "ml.churn_predictions": {"customer_id": "varchar", "churn_probability": "double", "churn_risk_band": "varchar",
+                             "reason_1": "varchar", "reason_2": "varchar", "reason_3": "varchar", **PROVENANCE},
+    "ml.clv_predictions": {"customer_id": "varchar", "predicted_clv": "double", "horizon_days": "integer",
+                           **PROVENANCE},
+    "ml.customer_clusters": {"customer_id": "varchar", "cluster_id": "integer", "cluster_name": "varchar",
+                             **PROVENANCE},
+}  # fmt: skip
+
+
+def ensure_tables(wh: Warehouse) -> None:
+    """Every prediction table exists, empty until a champion scores (customer_360 reads them all)."""
+    for table, columns in TABLES.items():
+        create_table(wh, table, columns)
+
+
+def replace(wh: Warehouse, table: str, rows: pa.Table) -> None:
+    ensure_tables(wh)
+    with wh.transaction():
+        wh.execute(f"delete from {table}")
+        if rows.num_rows:
+            wh.insert_arrow(table, rows)

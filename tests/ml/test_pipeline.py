@@ -1,0 +1,166 @@
+"""The ML pipeline end to end on each target: features -> train -> champion gate -> score -> customer_360,
+checked against figures computed from the landing files and recomputed here with scikit-learn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import mean_absolute_error, roc_auc_score
+
+from c360_core.settings import settings
+from c360_core.warehouse import connect
+from ml import features, registry
+from ml.catalog import SPECS
+from tests.ml import expected
+from tests.ml.conftest import ML_AS_OF
+from tests.warehouse.conftest import env, landing_of, materialize_all
+
+
+def frame(values: dict, sql: str) -> pd.DataFrame:
+    with env(values), connect(settings()) as wh:
+        return wh.fetch_frame(sql)
+
+
+def mlflow_client(values: dict) -> MlflowClient:
+    with env(values):
+        return registry.client(settings())
+
+
+def champion(values: dict, family: str) -> int:
+    return int(mlflow_client(values).get_model_version_by_alias(SPECS[family].model_name, "champion").version)
+
+
+def test_the_cutoffs_and_their_lookback_follow_the_landing_files(ml_built):
+    dates, lookback = expected.cutoffs(landing_of(ml_built), ML_AS_OF)
+    found = frame(ml_built, "select cutoff_role, cutoff_date, lookback_days, horizon_days from ml.ml_cutoffs")
+    assert {r.cutoff_role: pd.Timestamp(r.cutoff_date).date() for r in found.itertuples()} == dates
+    assert set(found["lookback_days"]) == {lookback} and set(found["horizon_days"]) == {expected.HORIZON}
+
+
+def test_labels_match_the_landing_files(ml_built):
+    landing = landing_of(ml_built)
+    dates, lookback = expected.cutoffs(landing, ML_AS_OF)
+    for role in ("train", "holdout"):
+        buyers = expected.buyers(landing, dates[role], lookback)
+        after = expected.future(landing, dates[role])
+        labels = frame(ml_built, f"select customer_id, is_churned, future_revenue from ml.customer_labels "
+                                 f"where cutoff_date = '{dates[role]}' and is_churned is not null")  # fmt: skip
+        assert set(labels["customer_id"]) == buyers
+        churned = {c for c in buyers if c not in after}
+        assert set(labels.loc[labels["is_churned"].astype(bool), "customer_id"]) == churned
+        revenue = dict(zip(labels["customer_id"], labels["future_revenue"], strict=True))
+        assert all(revenue[c] == pytest.approx(after.get(c, (0, 0.0))[1]) for c in buyers)
+        assert 0.1 < len(churned) / len(buyers) < 0.9  # both classes are well represented
+
+
+def test_predictions_cover_exactly_todays_buyers_and_reach_customer_360(ml_built):
+    landing = landing_of(ml_built)
+    dates, lookback = expected.cutoffs(landing, ML_AS_OF)
+    buyers = expected.buyers(landing, dates["score"], lookback)
+    profile = frame(ml_built, "select customer_id, churn_probability, churn_risk_band, predicted_clv, cluster_id, "
+                              "cluster_name from marts.customer_360")  # fmt: skip
+    for family, column in (("churn", "churn_probability"), ("clv", "predicted_clv"), ("clusters", "cluster_id")):
+        table = frame(ml_built, f"select * from {SPECS[family].table}")
+        assert set(table["customer_id"]) == buyers, family
+        assert set(table["model_version"]) == {champion(ml_built, family)}
+        assert set(table["cutoff_date"].map(lambda d: pd.Timestamp(d).date())) == {ML_AS_OF}
+        # customer_360 carries them; everyone else (prospects, lapsed buyers) gets null, not zero
+        scored = profile[profile[column].notna()]
+        assert set(scored["customer_id"]) == buyers, family
+    churn = frame(ml_built, "select * from ml.churn_predictions")
+    assert churn["churn_probability"].between(0, 1).all()
+    bands = pd.cut(churn["churn_probability"], [-0.1, 0.3, 0.6, 1.1], right=False, labels=["low", "medium", "high"])
+    assert (bands.astype(str) == churn["churn_risk_band"]).all()
+    assert churn["reason_1"].str.match(r"^[a-z_0-9]+=\S+ \(\+\d\.\d\d\)$").all()
+    assert profile["cluster_name"].dropna().str.contains(" buyers").all()
+
+
+def _frames(values: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with env(values), connect(settings()) as wh:
+        return features.load(wh, "train", labels=True), features.load(wh, "holdout", labels=True)
+
+
+def _champion(values: dict, family: str):
+    """The champion model from the registry and its feature columns."""
+    with env(values):
+        version = registry.client(settings()).get_model_version_by_alias(SPECS[family].model_name, "champion")
+        return registry.load(SPECS[family].model_name, version.version), version.tags["c360.features"].split(",")
+
+
+def churn_aucs(values: dict) -> tuple[float, float]:
+    """Holdout ROC AUC of the churn champion, and of logistic regression on recency alone fitted here."""
+    train, holdout = _frames(values)
+    model, columns = _champion(values, "churn")
+    y = holdout["is_churned"].astype(int)
+    recency = LogisticRegression().fit(train[["recency_days"]], train["is_churned"].astype(int))
+    return (
+        roc_auc_score(y, model.predict_proba(holdout[columns].astype(float))[:, 1]),
+        roc_auc_score(y, recency.predict_proba(holdout[["recency_days"]])[:, 1]),
+    )
+
+
+def test_the_champions_beat_the_baselines_out_of_time(ml_built):
+    """Recomputed here: the champion from the registry, the baselines fitted with scikit-learn."""
+    champion_auc, recency_auc = churn_aucs(ml_built)
+    assert champion_auc > recency_auc + 0.02
+
+    _, holdout = _frames(ml_built)
+    model, columns = _champion(ml_built, "clv")
+    naive = holdout["monetary_value"] / holdout["lookback_days"] * expected.HORIZON
+    mae = mean_absolute_error(holdout["future_revenue"], model.predict(holdout[columns].astype(float)))
+    assert mae < mean_absolute_error(holdout["future_revenue"], naive)
+
+
+def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_built):
+    mlc = mlflow_client(ml_built)
+    for spec in SPECS.values():
+        [run] = mlc.search_runs([mlc.get_experiment_by_name(spec.model_name).experiment_id], max_results=1)
+        assert run.data.tags["mlflow.source.git.commit"] != "unknown"
+        assert run.data.params["data_fingerprint"] and int(run.data.params["rows_train"]) > 0
+        assert run.data.params["cutoff_score"] == ML_AS_OF.isoformat()
+        plots = {Path(a.path).name for a in mlc.list_artifacts(run.info.run_id, "plots")}
+        wanted = {"churn": {"roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png",
+                            "feature_importance.png"},
+                  "clv": {"predicted_vs_actual.png", "feature_importance.png"},
+                  "clusters": {"silhouette_by_k.png", "cluster_profiles.png"}}[spec.key]  # fmt: skip
+        assert wanted <= plots, spec.key
+        version = mlc.get_model_version_by_alias(spec.model_name, "champion")
+        assert version.run_id == run.info.run_id and "promoted" in version.tags["c360.gate_decision"]
+        with env(ml_built):
+            info = mlflow.models.get_model_info(f"models:/{spec.model_name}/{version.version}")
+        assert info.signature is not None and info.saved_input_example_info is not None
+    churn_run = mlc.search_runs([mlc.get_experiment_by_name("c360-churn").experiment_id], max_results=1)[0]
+    for name in (
+        "roc_auc",
+        "pr_auc",
+        "f1",
+        "precision",
+        "recall",
+        "brier",
+        "baseline_recency_logistic_roc_auc",
+        "baseline_bgnbd_roc_auc",
+        "cv_gradient_boosting_roc_auc_mean",
+        "cv_svm_rbf_roc_auc_mean",
+    ):
+        assert name in churn_run.data.metrics, name
+
+
+def test_a_rerun_with_unchanged_data_promotes_nothing_and_scores_the_same(ml_built):
+    mlc = mlflow_client(ml_built)
+    before = {f: champion(ml_built, f) for f in SPECS}
+    versions = {f: len(mlc.search_model_versions(f"name = '{s.model_name}'")) for f, s in SPECS.items()}
+    scored = {f: frame(ml_built, f"select * from {s.table}").drop(columns="scored_at").sort_values("customer_id")
+              for f, s in SPECS.items()}  # fmt: skip
+    with env(ml_built):
+        assert materialize_all("group:ml+")
+    assert {f: champion(ml_built, f) for f in SPECS} == before
+    assert {f: len(mlc.search_model_versions(f"name = '{s.model_name}'")) for f, s in SPECS.items()} == versions
+    for f, s in SPECS.items():
+        assert mlc.get_model_version_by_alias(s.model_name, "champion").aliases == ["champion"]
+        again = frame(ml_built, f"select * from {s.table}").drop(columns="scored_at").sort_values("customer_id")
+        pd.testing.assert_frame_equal(again.reset_index(drop=True), scored[f].reset_index(drop=True))

@@ -1,0 +1,45 @@
+"""Pure helpers of ml/: feature selection, cluster naming, risk bands, fingerprints."""
+
+import numpy as np
+import pandas as pd
+
+from ml import churn, segments
+from ml.features import GROUPS, fingerprint, select_features
+
+
+def test_features_without_data_are_dropped_and_their_group_named_absent():
+    rows = pd.DataFrame({c: np.arange(4, dtype=float) for g in GROUPS.values() for c in g})
+    for column in GROUPS["web"]:
+        rows[column] = np.nan  # no web analytics at all
+    rows["age"] = np.nan  # no birth dates in the CRM
+    rows["is_married"] = 1.0  # constant: no information
+    rows.loc[0, "annual_income"] = np.nan  # one missing value: kept (imputed with an indicator)
+    chosen = select_features(rows)
+    assert chosen.groups_absent == ["web"] and "crm" in chosen.groups_used
+    assert chosen.dropped["age"] == "no data before the cutoff" and chosen.dropped["is_married"] == "constant"
+    assert "annual_income" in chosen.columns and not set(chosen.columns) & set(GROUPS["web"])
+
+
+def test_cluster_names_follow_the_documented_rule():
+    centroids = pd.DataFrame(
+        {"monetary_value": [1.2, -0.9, 0.1, 0.1], "frequency_orders": [1.1, -0.8, 0.0, 0.0],
+         "recency_days": [-0.7, 0.9, 0.0, 0.2], "sessions_count": [0.3, -0.2, 1.5, -1.1]}
+    )  # fmt: skip
+    assert segments.names(centroids) == [
+        "high-value frequent buyers, recently active",
+        "low-value one-off buyers, lapsing",
+        "mid-value regular buyers (high sessions count)",
+        "mid-value regular buyers (low sessions count)",
+    ]
+
+
+def test_risk_bands_cut_the_calibrated_probability_at_0_3_and_0_6():
+    bands = churn.risk_band(np.array([0.0, 0.299, 0.3, 0.599, 0.6, 1.0]))
+    assert bands.tolist() == ["low", "low", "medium", "medium", "high", "high"]
+
+
+def test_the_fingerprint_changes_with_any_value_and_not_with_float_noise():
+    rows = pd.DataFrame({"customer_id": ["C1", "C2"], "x": [1.0, 2.5]})
+    same = rows.assign(x=[1.0 + 1e-12, 2.5])
+    other = rows.assign(x=[1.0, 2.6])
+    assert fingerprint(rows) == fingerprint(same) != fingerprint(other)

@@ -1,0 +1,49 @@
+"""Imports flow one way: the CLI and the Dagster definitions wire things together, and nothing below
+them imports them back (docs/decisions.md, "One core package")."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("c360_core", "simulator", "quality", "ml", "orchestration", "c360_cli")
+
+# package (or sub-package) -> the c360 packages it may import besides itself
+ALLOWED = {
+    "c360_core": set(),
+    "simulator": {"c360_core"},
+    "quality": {"c360_core"},
+    "ml": {"c360_core"},
+    "orchestration/lib": {"c360_core", "simulator", "orchestration.lib"},
+}
+
+
+def c360_imports(path: Path) -> set[str]:
+    """Every c360 module a file imports, at the top or inside a function."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        found.update(n for n in names if n.split(".")[0] in PACKAGES)
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_lower_packages_never_import_the_wiring(package: str) -> None:
+    own = package.replace("/", ".")
+    allowed = ALLOWED[package] | {own}
+    files = sorted((ROOT / package).rglob("*.py"))
+    assert files, f"no Python files under {package}"
+    wrong = {
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in files
+        for module in c360_imports(path)
+        if not any(module == a or module.startswith(f"{a}.") for a in allowed)
+    }
+    assert not wrong, sorted(wrong)
