@@ -31,7 +31,15 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def client(cfg: Settings) -> MlflowClient:
+    """A client of the store of `cfg`, which the fluent API (runs, model loading) uses too."""
+    exported = os.environ.get("MLFLOW_TRACKING_URI")
     mlflow.set_tracking_uri(cfg.mlflow_tracking_uri)
+    # set_tracking_uri also exports MLFLOW_TRACKING_URI: undo that, or the next Settings() in this
+    # process (another warehouse, another test) would silently share this store
+    if exported is None:
+        os.environ.pop("MLFLOW_TRACKING_URI", None)
+    else:
+        os.environ["MLFLOW_TRACKING_URI"] = exported
     return MlflowClient(cfg.mlflow_tracking_uri)
 
 

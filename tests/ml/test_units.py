@@ -1,9 +1,12 @@
 """Pure helpers of ml/: feature selection, cluster naming, risk bands, fingerprints."""
 
+import os
+
 import numpy as np
 import pandas as pd
 
-from ml import churn, segments
+from c360_core.settings import settings
+from ml import churn, registry, segments
 from ml.features import GROUPS, fingerprint, select_features
 
 
@@ -43,3 +46,14 @@ def test_the_fingerprint_changes_with_any_value_and_not_with_float_noise():
     same = rows.assign(x=[1.0 + 1e-12, 2.5])
     other = rows.assign(x=[1.0, 2.6])
     assert fingerprint(rows) == fingerprint(same) != fingerprint(other)
+
+
+def test_opening_the_registry_leaves_the_process_environment_as_it_was(tmp_path, monkeypatch):
+    """mlflow.set_tracking_uri exports MLFLOW_TRACKING_URI; a second warehouse in the same process
+    must not inherit the first one's store."""
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.setenv("C360_DATA_DIR", str(tmp_path / "a"))
+    registry.client(settings())
+    assert "MLFLOW_TRACKING_URI" not in os.environ
+    monkeypatch.setenv("C360_DATA_DIR", str(tmp_path / "b"))
+    assert settings().mlflow_tracking_uri == f"sqlite:///{tmp_path / 'b' / 'mlflow.db'}"
