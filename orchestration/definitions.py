@@ -12,11 +12,13 @@
 
 import dagster as dg
 
+from orchestration.defs.audiences.assets import audience_assignments
 from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
 from orchestration.defs.ingest.assets import ingest_assets
 from orchestration.defs.ingest.partitions import CADENCES
 from orchestration.defs.ml.assets import SCORING, TRAINING, ml_assets
 from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.semantic.assets import semantic_assets
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_sensor
 from orchestration.defs.sensors.orders import orders_sensor
@@ -82,7 +84,8 @@ ml_schedules = [
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "c360_automation",
     # the models, their dbt tests and the Soda contract checks of the marts
-    target=dg.AssetSelection.assets(c360_dbt_models) | dg.AssetSelection.checks_for_assets(c360_dbt_models),
+    target=dg.AssetSelection.assets(c360_dbt_models, audience_assignments, *semantic_assets)
+    | dg.AssetSelection.checks_for_assets(c360_dbt_models),
     run_tags=WAREHOUSE_TAGS,
     default_status=dg.DefaultSensorStatus.RUNNING,
     minimum_interval_seconds=30,
@@ -92,7 +95,7 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
 job_for_source = {s: f"ingest_{cadence}" for cadence, (sources, _) in CADENCES.items() for s in sources}
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, c360_dbt_models, *ml_assets],
+    assets=[*ingest_assets, c360_dbt_models, audience_assignments, *semantic_assets, *ml_assets],
     asset_checks=quality_checks,
     jobs=[*ingest_jobs.values(), orders_job, models_job, ml_training_job, ml_scoring_job],
     schedules=[*schedules, *ml_schedules],

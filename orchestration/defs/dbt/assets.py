@@ -9,6 +9,7 @@ import json
 import os
 from collections.abc import Iterator, Mapping
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -20,8 +21,9 @@ from c360_core.warehouse import connect
 from ml import predictions
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project, ensure_manifest
 from orchestration.defs.quality.gate import blocked_models
+from orchestration.lib import audiences
 
-LAYERS = ("staging", "intermediate", "marts", "ml")
+LAYERS = ("staging", "intermediate", "marts", "semantic", "ml")
 
 # Eager: refresh when any input was updated (or will be in the same tick). The raw sources are
 # time-partitioned, and most of their partitions (hours before the data began, say) never exist;
@@ -63,21 +65,27 @@ def dbt_env() -> dict[str, str]:
 FULL_REFRESH_TAG = "c360/full_refresh"
 
 
+def dbt_target_path(cfg) -> Path:
+    """dbt's target folder for one warehouse: its manifests name that warehouse's relations."""
+    return cfg.data_dir / "dbt-target" / cfg.target
+
+
 MANIFEST = ensure_manifest()
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())
 def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     os.environ.update(dbt_env())
-    with connect(settings()) as wh:  # customer_360 reads them before any model has scored
+    with connect(settings()) as wh:  # dbt reads them before any model has scored or audience run
         predictions.ensure_tables(wh)
+        audiences.ensure_table(wh)
     dbt_vars = {"as_of_date": settings().as_of_date.isoformat()}
     args = ["build", "--vars", json.dumps(dbt_vars)]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # rebuild the incremental models from scratch
         args.append("--full-refresh")
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
-    target = settings().data_dir / "dbt-target" / settings().target
+    target = dbt_target_path(settings())
     blocked = _blocked_selection(context)
     if blocked:
         args += ["--exclude", *sorted(blocked)]

@@ -1,0 +1,65 @@
+"""Semantic-layer tables: each MetricFlow saved query materialized as `semantic.<name>`.
+
+dbt Core has no exports, so c360 asks MetricFlow itself for the SQL of each saved query (the SQL
+`mf query --saved-query <name> --explain` prints) and runs it in the warehouse as
+`create table ... as`, replacing the table in one transaction. Analysts on plain SQL then read
+exactly what `mf` answers (docs/semantic-layer.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
+from metricflow.protocols.sql_client import SqlEngine
+from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
+from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer
+from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
+from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
+
+from c360_core.warehouse import Warehouse
+
+SCHEMA = "semantic"
+
+
+@dataclass(frozen=True)
+class _Dialect:
+    """What MetricFlow needs to render SQL for a target; it never connects (c360 runs the SQL)."""
+
+    target: str
+
+    @property
+    def sql_engine_type(self) -> SqlEngine:
+        return SqlEngine.POSTGRES if self.target == "postgres" else SqlEngine.DUCKDB
+
+    @cached_property
+    def sql_plan_renderer(self):
+        return PostgresSQLSqlPlanRenderer() if self.target == "postgres" else DuckDbSqlPlanRenderer()
+
+    def query(self, *args, **kwargs):
+        raise NotImplementedError("c360 runs MetricFlow's SQL itself")
+
+    execute = dry_run = close = render_bind_parameter_key = query
+
+
+class SemanticLayer:
+    """The saved queries of one semantic manifest (dbt writes target/semantic_manifest.json)."""
+
+    def __init__(self, semantic_manifest: Path, target: str) -> None:
+        manifest = parse_manifest_from_dbt_generated_manifest(semantic_manifest.read_text())
+        self.saved_queries = sorted(q.name for q in manifest.saved_queries)
+        self.engine = MetricFlowEngine(SemanticManifestLookup(manifest), _Dialect(target))
+
+    def sql(self, saved_query: str) -> str:
+        request = MetricFlowQueryRequest.create(saved_query_name=saved_query)
+        return self.engine.explain(request).sql_statement.sql
+
+    def refresh(self, wh: Warehouse, saved_query: str) -> int:
+        """Replace semantic.<saved_query> with the query's current answer; returns its row count."""
+        table = f"{SCHEMA}.{saved_query}"
+        with wh.transaction():
+            wh.execute(f"drop table if exists {table}")
+            wh.execute(f"create table {table} as {self.sql(saved_query)}")
+            return int(wh.query(f"select count(*) from {table}")[1][0][0])
