@@ -135,5 +135,17 @@ def sql(query: str) -> None:
     raise SystemExit(run_sql(query))
 
 
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def mf(args: tuple[str, ...]) -> None:
+    """MetricFlow's `mf` on the configured warehouse, e.g. c360 mf query --saved-query daily_kpis.
+
+    Parses the dbt project for this warehouse first, so the semantic manifest names its database.
+    """
+    from c360_cli.semantic import run_mf
+
+    raise SystemExit(run_mf(list(args)))
+
+
 if __name__ == "__main__":
     cli()

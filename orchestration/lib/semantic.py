@@ -56,6 +56,12 @@ class SemanticLayer:
         request = MetricFlowQueryRequest.create(saved_query_name=saved_query)
         return self.engine.explain(request).sql_statement.sql
 
+    def metric_sql(self, metrics: list[str], group_by: list[str] = (), where: list[str] = ()) -> str:
+        """The SQL of an ad-hoc query, as `mf query --metrics ... --group-by ... --where ...` runs it."""
+        request = MetricFlowQueryRequest.create(metric_names=metrics, group_by_names=list(group_by) or None,
+                                                where_constraints=list(where) or None)  # fmt: skip
+        return self.engine.explain(request).sql_statement.sql
+
     def refresh(self, wh: Warehouse, saved_query: str) -> int:
         """Replace semantic.<saved_query> with the query's current answer; returns its row count."""
         table = f"{SCHEMA}.{saved_query}"

@@ -1,0 +1,81 @@
+"""The reference part of docs/semantic-layer.md, generated from the semantic-layer YAML.
+
+    python -m orchestration.lib.semantic_docs     # rewrite it after changing the YAML
+
+tests/warehouse/test_semantic_docs.py fails when the page and the YAML disagree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+SEMANTIC = ROOT / "dbt_project" / "models" / "semantic"
+PAGE = ROOT / "docs" / "semantic-layer.md"
+START, END = "<!-- semantic-reference:start -->", "<!-- semantic-reference:end -->"
+
+
+def _yaml(name: str) -> dict:
+    return yaml.safe_load((SEMANTIC / name).read_text())
+
+
+def _cell(text: object) -> str:
+    return " ".join(str(text or "").split()).replace("|", "\\|")
+
+
+def reference() -> str:
+    lens = _yaml("_semantic__lens.yml")["semantic_models"]
+    spec = _yaml("_semantic__metrics.yml")
+    lines = ["### Dimensions", "", "Group or filter by `<entity>__<name>`, e.g. `customer__state`.", "",
+             "| semantic model (entity) | Lens name | type | column or expression | definition |",
+             "|---|---|---|---|---|"]  # fmt: skip
+    for model in lens:
+        entity = next(e["name"] for e in model["entities"] if e["type"] == "primary")
+        for d in model["dimensions"]:
+            lines.append(f"| {model['name']} (`{entity}`) | `{d['name']}` | {d['type']} | "
+                         f"`{_cell(d.get('expr', d['name']))}` | {_cell(d.get('description'))} |")  # fmt: skip
+    measures = {m["name"]: (model["name"], m) for model in lens for m in model.get("measures", [])}
+    lines += ["", "### Metrics", "", "| metric | type | definition | built from |", "|---|---|---|---|"]
+    for metric in spec["metrics"]:
+        params = metric.get("type_params", {})
+        if "measure" in params:
+            model, measure = measures[params["measure"]]
+            source = f"{measure['agg']}({_cell(measure.get('expr', measure['name']))}) on {model}"
+        elif metric["type"] == "ratio":
+            source = f"{_name(params['numerator'])} / {_name(params['denominator'])}"
+        elif metric["type"] == "derived":
+            source = f"`{_cell(params['expr'])}` over " + ", ".join(
+                f"{m['name']}" + (f" (offset {m['offset_window']})" if "offset_window" in m else "")
+                for m in params["metrics"]
+            )
+        else:
+            conv = params["conversion_type_params"]
+            source = (f"{conv['conversion_measure']['name']} after {conv['base_measure']['name']} within "
+                      f"{conv['window']}, same {conv['entity']} and product")  # fmt: skip
+        if metric.get("filter"):
+            source += f"; where `{_cell(metric['filter'])}`"
+        lines.append(f"| `{metric['name']}` | {metric['type']} | {_cell(metric['description'])} | {source} |")
+    lines += ["", "### Saved queries (and their `semantic.*` tables)", "", "| saved query | metrics | by |",
+              "|---|---|---|"]  # fmt: skip
+    for query in spec["saved_queries"]:
+        qp = query["query_params"]
+        by = ", ".join(f"`{_cell(g)}`" for g in qp.get("group_by", []))
+        lines.append(f"| `{query['name']}` | {', '.join(qp['metrics'])} | {by} |")
+    return "\n".join(lines)
+
+
+def _name(item) -> str:
+    return item["name"] if isinstance(item, dict) else item
+
+
+def render(page: str) -> str:
+    head, rest = page.split(START, 1)
+    _, tail = rest.split(END, 1)
+    return f"{head}{START}\n{reference()}\n{END}{tail}"
+
+
+if __name__ == "__main__":
+    PAGE.write_text(render(PAGE.read_text()))
+    print(f"wrote {PAGE}")
