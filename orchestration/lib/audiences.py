@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import yaml
 
 from c360_core.warehouse import Warehouse, arrow_table, create_table
 
-AUDIENCES = Path(__file__).resolve().parents[2] / "dbt_project" / "audiences.yml"
+AUDIENCES = Path(__file__).resolve().parents[2] / "dbt_project" / "audiences.yml"  # or $C360_AUDIENCES
 SIGNALS = "marts.customer_audience_signals"
 TABLE = "marts.audience_assignments"
 COLUMNS = {"customer_id": "varchar", "segment_name": "varchar", "reason": "varchar", "evaluated_at": "timestamp"}
@@ -45,7 +46,12 @@ class Outcome:
     errors: dict[str, str] = field(default_factory=dict)  # audience -> what is wrong
 
 
-def load(path: Path = AUDIENCES) -> list[Audience]:
+def audiences_file() -> Path:
+    return Path(os.environ.get("C360_AUDIENCES", AUDIENCES))
+
+
+def load(path: Path | None = None) -> list[Audience]:
+    path = path or audiences_file()
     try:
         entries = (yaml.safe_load(path.read_text()) or {}).get("audiences") or []
     except (OSError, yaml.YAMLError) as err:

@@ -101,6 +101,11 @@ def _view_to_purchase(views: pd.DataFrame, placed: pd.DataFrame) -> float:
     return converted / len(views)
 
 
+def naive(stamps: pd.Series) -> pd.Series:
+    """Dates or timestamps as naive timestamps (Postgres may return dates or aware timestamps)."""
+    return pd.to_datetime(stamps, utc=True).dt.tz_localize(None)
+
+
 TIME_METRICS = {"revenue_trailing_30d", "revenue_previous_month", "revenue_mom_growth"}
 
 
@@ -120,13 +125,14 @@ def test_time_metrics_follow_the_daily_and_monthly_revenue(built):
     counted = orders[orders["is_counted"].astype(bool)].copy()
     counted["day"] = pd.to_datetime(counted["ordered_at"]).dt.normalize()
     daily = counted.groupby("day")["total_amount"].sum()
-    found = answer(built, ["revenue_trailing_30d"], ["metric_time__day"]).set_index("metric_time__day")
+    found = answer(built, ["revenue_trailing_30d"], ["metric_time__day"])
+    found.index = naive(found["metric_time__day"])
     for day in pd.to_datetime(sorted(daily.index))[::7]:
         window = daily[(daily.index > day - pd.Timedelta(days=30)) & (daily.index <= day)].sum()
         assert float(found.loc[day, "revenue_trailing_30d"]) == pytest.approx(window), day
     monthly = counted.groupby(counted["day"].dt.to_period("M"))["total_amount"].sum()
     growth = answer(built, ["revenue", "revenue_mom_growth"], ["metric_time__month"]).dropna(subset=["revenue"])
-    growth["month"] = pd.to_datetime(growth["metric_time__month"]).dt.to_period("M")
+    growth["month"] = naive(growth["metric_time__month"]).dt.to_period("M")
     for row in growth.itertuples():
         previous = monthly.get(row.month - 1)
         assert float(row.revenue) == pytest.approx(monthly[row.month])

@@ -20,6 +20,17 @@ def test_the_reference_names_every_metric_and_every_lens_dimension():
     lens = yaml.safe_load((semantic_docs.SEMANTIC / "_semantic__lens.yml").read_text())["semantic_models"]
     dimensions = {d["name"] for model in lens for d in model["dimensions"]}
     # the Lens names of customer-360-v2.md that are dimensions
-    assert {"birth_date", "email_id", "zip_code", "register_date", "entity_id", "activity_repeated_at",
-            "duration_in_days", "visit_start_ts", "activity_year", "activity_month", "segment_name"} <= dimensions
+    assert {
+        "birth_date",
+        "email_id",
+        "zip_code",
+        "register_date",
+        "entity_id",
+        "activity_repeated_at",
+        "duration_in_days",
+        "visit_start_ts",
+        "activity_year",
+        "activity_month",
+        "segment_name",
+    } <= dimensions
     assert all(f"`{d}`" in page for d in dimensions)

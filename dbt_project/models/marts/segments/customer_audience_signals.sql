@@ -40,40 +40,43 @@ recent_sessions as (
     group by customer_id
 ),
 
--- baby & maternity interest: views, favourites, cart adds and purchased lines, by period
-baby_activity as (
+-- product interest: views, favourites, cart adds and purchased lines, Baby & Maternity or not
+interest as (
     select
         entity_id as customer_id,
+        category_name,
         cast(activity_ts as date) as activity_date
     from {{ ref('product_views') }}
-    where category_name = 'Baby & Maternity'
     union all
     select
         entity_id as customer_id,
+        category_name,
         cast(activity_ts as date) as activity_date
     from {{ ref('favorites') }}
-    where category_name = 'Baby & Maternity'
     union all
     select
         entity_id as customer_id,
+        category_name,
         cast(activity_ts as date) as activity_date
     from {{ ref('cart_adds') }}
-    where category_name = 'Baby & Maternity'
     union all
     select
         customer_id,
+        product_category as category_name,
         cast(ordered_at as date) as activity_date
     from {{ ref('orders_enriched') }}
-    where product_category = 'Baby & Maternity'
 ),
 
 baby as (
     select
         customer_id,
-        sum(case when activity_date > {{ as_of_date() }} - 60 then 1 else 0 end) as baby_activity_60d,
-        sum(case when activity_date <= {{ as_of_date() }} - 60 then 1 else 0 end) as baby_activity_before_60d
-    from baby_activity
-    where customer_id is not null and activity_date <= {{ as_of_date() }}
+        count(*) as interest_180d,
+        sum(case when category_name = 'Baby & Maternity' then 1 else 0 end) as baby_interest_180d
+    from interest
+    where
+        customer_id is not null
+        and activity_date > {{ as_of_date() }} - 180
+        and activity_date <= {{ as_of_date() }}
     group by customer_id
 ),
 
@@ -85,8 +88,9 @@ final as (
         coalesce(recent_orders.revenue_90d, 0) as revenue_90d,
         coalesce(recent_sessions.abandoned_carts_90d, 0) as abandoned_carts_90d,
         coalesce(recent_sessions.cart_sessions_90d, 0) as cart_sessions_90d,
-        coalesce(baby.baby_activity_60d, 0) as baby_activity_60d,
-        coalesce(baby.baby_activity_before_60d, 0) as baby_activity_before_60d
+        coalesce(baby.interest_180d, 0) as interest_180d,
+        coalesce(baby.baby_interest_180d, 0) as baby_interest_180d,
+        cast(baby.baby_interest_180d as double precision) / baby.interest_180d as baby_share_180d
     from profiles
     left join spend on profiles.customer_id = spend.customer_id
     left join recent_orders on profiles.customer_id = recent_orders.customer_id
