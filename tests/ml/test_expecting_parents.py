@@ -26,9 +26,12 @@ INTEREST = """
 def planted(built: dict) -> set[str]:
     with open(landing_of(built) / "_manifest" / "customers_truth.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    return {r["customer_id"] for r in rows if r["expecting_since"]
-            and dt.date.fromisoformat(r["expecting_since"]) <= ML_AS_OF
-            < dt.date.fromisoformat(r["child_born_on"]) + dt.timedelta(days=180)}  # fmt: skip
+
+    def in_phase(row: dict[str, str]) -> bool:  # a child not yet born has no birth date
+        born = dt.date.fromisoformat(row["child_born_on"]) if row["child_born_on"] else dt.date.max - dt.timedelta(181)
+        return dt.date.fromisoformat(row["expecting_since"]) <= ML_AS_OF < born + dt.timedelta(days=180)
+
+    return {r["customer_id"] for r in rows if r["expecting_since"] and in_phase(r)}
 
 
 def test_expecting_parents_recall_at_least_80_percent(ml_built):
