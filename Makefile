@@ -63,7 +63,7 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=20
 
 bench: setup
 	$(BIN)/python -m bench.run

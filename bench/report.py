@@ -128,6 +128,24 @@ def ml_timing(results: list[dict]) -> list[str]:
     return lines
 
 
+def semantic_timing(results: list[dict]) -> list[str]:
+    """The saved-query tables' build and the slowest saved query, per tier (issue 11's budgets)."""
+    lines = []
+    for c in sorted({r["customers"] for r in results}):
+        stages = {r["stage"]: r for r in results if r["customers"] == c}
+        queries = {
+            k.removeprefix("saved query: "): v["seconds"] for k, v in stages.items() if k.startswith("saved query")
+        }
+        if "semantic: saved-query tables" not in stages or not queries:
+            continue
+        slowest = max(queries, key=queries.get)
+        lines.append(f"- **Semantic layer at {c:,} customers:** all {len(queries)} saved-query tables built in "
+                     f"{stages['semantic: saved-query tables']['seconds']:,.1f} s (budget 30 s, with ~10 s of "
+                     f"process start-up); the slowest saved query, `{slowest}`, answers in {queries[slowest]:.3f} s "
+                     "(budget 1 s; best of three).")  # fmt: skip
+    return lines
+
+
 def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     latency = [r for r in record["results"] if r["stage"] == "orders sensor latency"]
     results = [r for r in record["results"] if r["stage"] != "orders sensor latency"]
@@ -138,6 +156,7 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     lines.append("")
     lines += _cycle_lines(results)
     lines += _quality_lines(results)
+    lines += semantic_timing(results)
     lines += ml_timing(results)
     by_tier: dict[int, dict[str, float]] = {}
     for r in results:

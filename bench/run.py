@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import ml, pg
+from bench import ml, pg, semantic
 from bench.measure import dir_size, machine, run_stage
 from bench.report import render, render_ml
 
@@ -68,6 +68,7 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
         results.append({"stage": stage, "customers": customers, "days": days, "seconds": m.seconds,
                         "peak_rss_mib": m.peak_rss_mib})  # fmt: skip
         print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
+    results += semantic.bench_semantic(customers, days, env, scratch)
     results += ml.bench_ml(customers, days, env)
     if customers == ML_REPORT_CUSTOMERS:
         _save_ml_report(ml.report(env, customers, days))

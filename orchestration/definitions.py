@@ -48,7 +48,11 @@ schedules = [
 
 orders_job = dg.define_asset_job(
     "orders_near_real_time",
-    selection=dg.AssetSelection.assets(raw("orders"), raw("order_line_items")).downstream(),
+    # the models train and score on their schedules, and the audiences and semantic tables follow
+    # the marts through the automation sensor: neither waits in the path of a live order
+    selection=dg.AssetSelection.assets(raw("orders"), raw("order_line_items")).downstream()
+    - dg.AssetSelection.groups("ml")
+    - dg.AssetSelection.assets(audience_assignments).downstream(),
     description="Load new shop orders and line items, then refresh the order models and customer_360.",
     tags=WAREHOUSE_TAGS,
 )

@@ -1,4 +1,5 @@
-"""Semantic-layer tables: one asset per MetricFlow saved query, `semantic/<saved query>`.
+"""Semantic-layer tables: one asset per MetricFlow saved query, `semantic/<saved query>`, all computed
+in one step.
 
 Each reads the semantic manifest dbt wrote for this warehouse in the same run (its relations name
 this warehouse's database), asks MetricFlow for the saved query's SQL and replaces the table
@@ -7,6 +8,7 @@ refresh when the marts change.
 """
 
 import json
+from collections.abc import Iterator
 
 import dagster as dg
 
@@ -29,24 +31,35 @@ def _semantic_inputs(manifest: dict) -> tuple[list[str], list[dg.AssetKey]]:
 SAVED_QUERIES, INPUTS = _semantic_inputs(json.loads(MANIFEST.read_text()))
 
 
-def _asset(saved_query: str) -> dg.AssetsDefinition:
-    @dg.asset(key=dg.AssetKey([GROUP, saved_query]), deps=INPUTS, group_name=GROUP, kinds={"metricflow", "table"},
-              automation_condition=AUTOMATION,
-              description=f"The MetricFlow saved query `{saved_query}` as a table (`mf query --saved-query "
-              f"{saved_query}` returns the same rows).")  # fmt: skip
-    def semantic_table(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-        cfg = settings()
-        manifest = dbt_target_path(cfg) / "semantic_manifest.json"
-        if not manifest.exists():
-            raise dg.Failure(description=f"{manifest} is missing: build the models first "
-                             "(c360 materialize --select 'group:marts+')", allow_retries=False)  # fmt: skip
-        layer = SemanticLayer(manifest, cfg.target)
-        with connect(cfg) as wh:
-            rows = layer.refresh(wh, saved_query)
-        context.log.info(f"semantic.{saved_query}: {rows:,} rows")
-        return dg.MaterializeResult(metadata={"dagster/row_count": rows})
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            dg.AssetKey([GROUP, q]),
+            deps=INPUTS,
+            group_name=GROUP,
+            kinds={"metricflow", "table"},
+            automation_condition=AUTOMATION,
+            description=f"The MetricFlow saved query `{q}` as a table (`mf query --saved-query {q}` "
+            "returns the same rows).",
+        )
+        for q in SAVED_QUERIES
+    ],
+    can_subset=True,
+    name="semantic_tables",
+)
+def semantic_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
+    """One step for all the selected tables: MetricFlow's engine loads once."""
+    cfg = settings()
+    manifest = dbt_target_path(cfg) / "semantic_manifest.json"
+    if not manifest.exists():
+        raise dg.Failure(description=f"{manifest} is missing: build the models first "
+                         "(c360 materialize --select 'group:marts+')", allow_retries=False)  # fmt: skip
+    layer = SemanticLayer(manifest, cfg.target)
+    with connect(cfg) as wh:
+        for key in sorted(context.selected_asset_keys):
+            rows = layer.refresh(wh, key.path[-1])
+            context.log.info(f"semantic.{key.path[-1]}: {rows:,} rows")
+            yield dg.MaterializeResult(asset_key=key, metadata={"dagster/row_count": rows})
 
-    return semantic_table
 
-
-semantic_assets = [_asset(q) for q in SAVED_QUERIES]
+semantic_assets = [semantic_tables]
