@@ -45,6 +45,7 @@ def days_since(stamps: pd.Series) -> int:
 def expected_totals(m: dict[str, pd.DataFrame]) -> dict[str, float]:
     """Every metric without a group-by, from the marts (the Lens's own definitions)."""
     c360, segments, orders, sessions = m["customer_360"], m["customer_segments"], m["orders"], m["web_sessions"]
+    products = m["products"]
     views, favorites, carts, placed = m["product_views"], m["favorites"], m["cart_adds"], m["orders_placed"]
     counted = orders[orders["is_counted"].astype(bool)]
     with_cart = sessions["cart_adds_count"] > 0
@@ -53,6 +54,8 @@ def expected_totals(m: dict[str, pd.DataFrame]) -> dict[str, float]:
         "total_customers": c360["customer_id"].nunique(),
         "segment_customers": segments["customer_id"].nunique(),
         "annual_income": c360["annual_income"].mean(),
+        "catalog_products": products["sku_id"].nunique(),
+        "product_price": products["sale_price"].mean(),
         "product_view_sessions": views["session_id"].nunique(),
         "products_viewed": views["product_sku"].nunique(),
         "product_view_occurrences": views["occurrence"].sum(),
@@ -112,7 +115,7 @@ TIME_METRICS = {"revenue_trailing_30d", "revenue_previous_month", "revenue_mom_g
 def test_every_metric_equals_the_same_figure_computed_from_the_marts(built):
     defined = {m["name"] for m in yaml.safe_load(METRICS_YAML.read_text())["metrics"]}
     m = marts(built, "customer_360", "customer_segments", "orders", "web_sessions", "product_views", "favorites",
-              "cart_adds", "orders_placed")  # fmt: skip
+              "cart_adds", "orders_placed", "products")  # fmt: skip
     expected = expected_totals(m)
     assert set(expected) | TIME_METRICS == defined, "a metric without an independent check, or a check too many"
     found = answer(built, sorted(expected)).iloc[0]
