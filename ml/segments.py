@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import silhouette_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
@@ -30,7 +31,9 @@ def behaviour(features: list[str]) -> list[str]:
 
 
 def pipeline(k: int) -> Pipeline:
+    """The odd missing value (a buyer without a defined ratio) takes the feature's median."""
     return Pipeline([
+        ("impute", SimpleImputer(strategy="median")),
         ("log", FunctionTransformer(np.log1p, feature_names_out="one-to-one")),
         ("scale", StandardScaler()),
         ("kmeans", KMeans(n_clusters=k, n_init=10, random_state=SEED)),

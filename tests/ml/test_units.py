@@ -57,3 +57,12 @@ def test_opening_the_registry_leaves_the_process_environment_as_it_was(tmp_path,
     assert "MLFLOW_TRACKING_URI" not in os.environ
     monkeypatch.setenv("C360_DATA_DIR", str(tmp_path / "b"))
     assert settings().mlflow_tracking_uri == f"sqlite:///{tmp_path / 'b' / 'mlflow.db'}"
+
+
+def test_clustering_tolerates_the_odd_missing_value():
+    rng = np.random.default_rng(0)
+    rows = pd.DataFrame({c: rng.gamma(2.0, 3.0, 120) for c in segments.BEHAVIOUR})
+    rows.loc[5, "avg_order_value"] = np.nan  # a buyer without a defined ratio
+    trained = segments.train(rows, segments.BEHAVIOUR)
+    labels = trained.model.predict(rows[segments.BEHAVIOUR])
+    assert len(labels) == len(rows) and labels[5] in set(labels[:5]) | set(labels[6:])
