@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from c360_core.markers import replace_between
 from quality.soda import contracts, declared_checks
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "quality.md"
@@ -24,9 +25,7 @@ def check_table() -> str:
 
 
 def rendered(page: str) -> str:
-    head, rest = page.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{check_table()}\n{END}{tail}"
+    return replace_between(page, START, END, check_table())
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import yaml
 
+from c360_core.markers import replace_between
+
 ROOT = Path(__file__).resolve().parents[2]
 SEMANTIC = ROOT / "dbt_project" / "models" / "semantic"
 PAGE = ROOT / "docs" / "semantic-layer.md"
@@ -71,9 +73,7 @@ def _name(item) -> str:
 
 
 def render(page: str) -> str:
-    head, rest = page.split(START, 1)
-    _, tail = rest.split(END, 1)
-    return f"{head}{START}\n{reference()}\n{END}{tail}"
+    return replace_between(page, START, END, reference())
 
 
 if __name__ == "__main__":

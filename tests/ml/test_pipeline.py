@@ -18,12 +18,7 @@ from ml import features, registry
 from ml.catalog import SPECS
 from tests.ml import expected
 from tests.ml.conftest import ML_AS_OF
-from tests.warehouse.conftest import env, landing_of, materialize_all
-
-
-def frame(values: dict, sql: str) -> pd.DataFrame:
-    with env(values), connect(settings()) as wh:
-        return wh.fetch_frame(sql)
+from tests.warehouse.conftest import env, frame, landing_of, materialize_all
 
 
 def mlflow_client(values: dict) -> MlflowClient:

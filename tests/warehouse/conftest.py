@@ -20,6 +20,7 @@ from rich.console import Console
 
 from c360_cli.run import _selection, plan, run_steps
 from c360_core.settings import Settings, settings
+from c360_core.warehouse import connect
 from orchestration.definitions import defs
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
@@ -83,6 +84,12 @@ def env(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def frame(values: dict[str, str], sql: str):
+    """A query's result as a pandas frame, on the warehouse of `values`."""
+    with env(values), connect(settings()) as wh:
+        return wh.fetch_frame(sql)
 
 
 def target_env(target: str, data_dir: Path, database: str) -> dict[str, str]:

@@ -15,12 +15,7 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from orchestration.lib import audiences
 from orchestration.lib.audiences import AUDIENCES
-from tests.warehouse.conftest import AS_OF, env, materialize_all
-
-
-def frame(values: dict, sql: str) -> pd.DataFrame:
-    with env(values), connect(settings()) as wh:
-        return wh.fetch_frame(sql)
+from tests.warehouse.conftest import AS_OF, env, frame, materialize_all
 
 
 def members(values: dict, audience: str) -> set[str]:
