@@ -26,7 +26,8 @@ DEMO_DEFECTS ?= 0.005
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/python -m pip install -q uv==$(UV_VERSION)
-	$(BIN)/uv sync --frozen --quiet
+	@# bytecode compiled once at install: with PYTHONDONTWRITEBYTECODE set, every process would compile ~2 s of imports
+	$(BIN)/uv sync --frozen --quiet --compile-bytecode
 	@touch $@
 
 setup: $(VENV)/.synced

@@ -91,9 +91,28 @@ def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str] | None:
     periods = [period_of(s, str(p.relative_to(cfg.landing))) for s, p in pending]
     if not periods:
         return None
+    _check_start(partitions, min(periods), cfg)
     first, last = (partitions.get_partition_key_for_timestamp(t.replace(tzinfo=dt.UTC).timestamp())
                    for t in (min(periods), max(periods)))  # fmt: skip
     return first, last
+
+
+def _check_start(partitions, earliest, cfg) -> None:
+    """A landing file before the first partition is a clear error naming the setting, before anything runs."""
+    import datetime as dt
+
+    first = partitions.start.astimezone(dt.UTC).replace(tzinfo=None)
+    if earliest >= first:
+        return
+    how = (
+        f"C360_PARTITIONS_START={cfg.partitions_start} is later: unset it (partitions then begin at the "
+        "earliest landing file) or set it on or before that day"
+        if cfg.partitions_start is not None
+        else "these definitions were loaded before that file landed: run the command again (or reload the "
+        "code location in the UI)"
+    )
+    raise BadSelection(f"a landing file begins {earliest:%Y-%m-%d %H:%M}, before the first partition "
+                       f"({first:%Y-%m-%d}); {how}")  # fmt: skip
 
 
 def _step(partitions, group: list, partition_range: str | None, full_refresh: bool) -> Step | None:

@@ -21,7 +21,7 @@ class Settings:
     pg_password: str
     pg_database: str
     as_of_date: dt.date
-    partitions_start: dt.date
+    partitions_start: dt.date | None  # None: from the earliest landing file (orchestration partitions)
     alert_webhook_url: str
     shop_database: str
     quality_min_score: float | None  # overrides quality/thresholds.yml for every dataset when set
@@ -58,8 +58,8 @@ def settings() -> Settings:
         pg_password=os.environ.get("C360_PG_PASSWORD", ""),
         pg_database=os.environ.get("C360_PG_DATABASE", "c360"),
         as_of_date=dt.date.fromisoformat(as_of) if as_of else dt.date.today(),
-        # the first day any time-partitioned source has a partition for
-        partitions_start=dt.date.fromisoformat(os.environ.get("C360_PARTITIONS_START", "2025-01-01")),
+        # the first day any time-partitioned source has a partition for; unset: the earliest landing file
+        partitions_start=dt.date.fromisoformat(start) if (start := os.environ.get("C360_PARTITIONS_START")) else None,
         alert_webhook_url=os.environ.get("C360_ALERT_WEBHOOK_URL", ""),
         # the shop's own database (schema `shop`); by default the warehouse database's server and name
         shop_database=os.environ.get("C360_SHOP_DATABASE", os.environ.get("C360_PG_DATABASE", "c360")),

@@ -1,7 +1,8 @@
 """The c360 Dagster code location (loaded through workspace.yaml).
 
 - Each time-partitioned source has a job and a schedule at its cadence (hourly web events, daily
-  customers and transactions, weekly products, monthly brands).
+  customers and transactions, weekly products, monthly brands); web events are partitioned by day and
+  the hourly schedule loads the new files of the current day.
 - Orders and line items load when the orders sensor sees a change, with the order models.
 - The dbt models refresh by declarative automation when their inputs change.
 - Each Soda contract's checks are asset checks on its dataset, run with every materialization.
@@ -10,11 +11,13 @@
 - Every run carries c360/warehouse=<target>; dagster.yaml lets one such run write at a time.
 """
 
+import datetime as dt
+
 import dagster as dg
 
 from orchestration.defs.audiences.assets import audience_assignments
 from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
-from orchestration.defs.ingest.assets import ingest_assets
+from orchestration.defs.ingest.assets import RELOAD_TAG, ingest_assets
 from orchestration.defs.ingest.partitions import CADENCES
 from orchestration.defs.ml.assets import SCORING, TRAINING, ml_assets
 from orchestration.defs.quality.checks import quality_checks
@@ -44,7 +47,27 @@ schedules = [
     # the cron comes from the partitioning (each run loads the period that just closed)
     dg.build_schedule_from_partitioned_job(ingest_jobs[cadence], name=f"ingest_{cadence}_schedule", tags=WAREHOUSE_TAGS)
     for cadence in CADENCES
+    if cadence != "hourly"
 ]
+
+
+@dg.schedule(
+    job=ingest_jobs["hourly"],
+    cron_schedule=CADENCES["hourly"][1],
+    execution_timezone="UTC",
+    name="ingest_hourly_schedule",
+    description="Every hour: the web events of the day of the hour that just closed, new files only.",
+)
+def ingest_hourly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    hour = context.scheduled_execution_time.astimezone(dt.UTC) - dt.timedelta(hours=1)
+    return dg.RunRequest(
+        run_key=f"web_events:{hour:%Y-%m-%dT%H}",
+        partition_key=f"{hour:%Y-%m-%d}",
+        tags={**WAREHOUSE_TAGS, RELOAD_TAG: "changed"},
+    )
+
+
+schedules.append(ingest_hourly_schedule)
 
 orders_job = dg.define_asset_job(
     "orders_near_real_time",

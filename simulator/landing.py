@@ -7,8 +7,11 @@ and the loaders read. docs/landing-zone.md documents the same table.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -104,3 +107,30 @@ def period_of(source: str, rel: str) -> dt.datetime:
         except ValueError:
             continue
     raise ValueError(f"{rel!r}: cannot read a period from {stamp!r}")
+
+
+def _first(base: Path, parts: list[str]) -> Path | None:
+    """The smallest path under base matching the pattern parts, name by name (dot files are in flight)."""
+    if not parts:
+        return base if base.is_file() else None
+    head, rest = parts[0], parts[1:]
+    if "*" not in head:
+        return _first(base / head, rest)
+    try:
+        names = sorted(e.name for e in os.scandir(base) if fnmatch.fnmatch(e.name, head) and e.name[0] != ".")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    for name in names:
+        if (found := _first(base / name, rest)) is not None:
+            return found
+    return None
+
+
+def earliest_period(landing: Path, source: str) -> dt.datetime | None:
+    """When the source's earliest landing file begins, or None when it has none.
+
+    Period stamps are zero-padded ISO, so the smallest name is the earliest: a few directory listings,
+    not a scan of every file.
+    """
+    found = _first(landing, SOURCES[source].pattern.split("/"))
+    return period_of(source, str(found.relative_to(landing))) if found else None

@@ -1,15 +1,17 @@
-"""Incremental equals full: 36 hourly web-event partitions loaded one by one, the incremental models
-refreshed between them, and three partitions re-run, end exactly where a full refresh ends.
+"""Incremental equals full: 36 hourly web-event files delivered one by one, each loaded by the hourly
+cycle (the day's partition, new files only), the incremental models refreshed between them, and both
+days re-run, end exactly where a full refresh ends.
 
-Every hour is its own partition run. The incremental models are refreshed after each of the first
-three hours, then after every twelfth (batches of one hour and of many, as when automation lags),
-and after each re-run partition. Then the models are rebuilt with --full-refresh and every row of every web
-model, and of customer_360, must be the same. Raw counts are checked against the landing files.
+The incremental models are refreshed after each of the first three hours, then after every twelfth
+(batches of one hour and of many, as when automation lags), and after each re-run day. Then the models
+are rebuilt with --full-refresh and every row of every web model, and of customer_360, must be the same.
+Raw counts are checked against the landing files.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 
 from dagster import DagsterInstance
 
@@ -21,7 +23,7 @@ from tests.warehouse.conftest import materialize_all
 
 FIRST_HOUR = dt.datetime(2026, 1, 1)
 HOURS = [FIRST_HOUR + dt.timedelta(hours=h) for h in range(36)]  # across a midnight
-REPLAYED = [HOURS[5], HOURS[23], HOURS[33]]
+REPLAYED_DAYS = {23: "2026-01-01", 35: "2026-01-02"}  # re-run after these hours
 WEB = 'key:"raw/web_events"'
 # the models, not what hangs off them (ML, audiences, semantic tables have their own tests)
 NOT_MODELS = 'group:ml or key:"marts/audience_assignments"+'
@@ -33,8 +35,8 @@ COMPARED = [("staging", "stg_web__events"), ("intermediate", "int_web_activity_s
             ("marts", "orders_placed"), ("marts", "customer_360")]  # fmt: skip
 
 
-def key(hour: dt.datetime) -> str:
-    return hour.strftime("%Y-%m-%d-%H:%M")
+def hour_file(hour: dt.datetime) -> str:
+    return path_for("web_events", hour.strftime("%Y-%m-%dT%H"))
 
 
 def table_rows(wh, schema: str, name: str) -> list[tuple]:
@@ -59,23 +61,27 @@ def landing_events(landing) -> tuple[int, int]:
     return records, bad
 
 
-def test_hourly_partitions_one_by_one_then_replays_equal_a_full_refresh(fresh):
+def test_hourly_files_one_by_one_then_replays_equal_a_full_refresh(fresh, tmp_path):
     instance = DagsterInstance.ephemeral()
 
-    def run(select: str, partition: dt.datetime | None = None, **kw) -> None:
-        partition_range = f"{key(partition)}...{key(partition)}" if partition else None
-        assert materialize_all(select, partition_range, instance=instance, **kw), (select, partition)
+    def run(select: str, day: str | None = None, **kw) -> None:
+        assert materialize_all(select, f"{day}...{day}" if day else None, instance=instance, **kw), (select, day)
 
+    held = tmp_path / "held"  # web files not delivered yet
+    shutil.move(fresh.landing / "web", held)
     run(f"group:ingest and not {WEB}")  # every other source, whole period
     for i, hour in enumerate(HOURS):
-        run(WEB, hour)
+        delivered = fresh.landing / hour_file(hour)
+        delivered.parent.mkdir(parents=True)
+        shutil.copy(held / hour_file(hour).removeprefix("web/"), delivered)
+        run(WEB)  # what the hourly schedule runs: the day's partition, only its new file
         if i == 0:
             run(MODELS)  # the first build creates every model
         elif i < 3 or (i + 1) % 12 == 0:
             run(DOWNSTREAM)
-    for hour in REPLAYED:  # a re-run reads the files again and replaces the partition
-        run(WEB, hour)
-        run(DOWNSTREAM)
+        if i in REPLAYED_DAYS:  # a re-run of the day reads its files again and replaces the partition
+            run(WEB, REPLAYED_DAYS[i])
+            run(DOWNSTREAM)
     incremental = models_state()
 
     with connect(fresh) as wh:
@@ -88,8 +94,8 @@ def test_hourly_partitions_one_by_one_then_replays_equal_a_full_refresh(fresh):
     records, bad = landing_events(fresh.landing)
     assert raw_rows == records and rejects == bad  # replays replaced, never duplicated
     assert raw_files <= len(HOURS) and sorted(f for f, _ in replays) == sorted(
-        path_for("web_events", h.strftime("%Y-%m-%dT%H")) for h in REPLAYED
-    )
+        map(hour_file, HOURS)
+    )  # both days re-run
     assert len(incremental["staging.stg_web__events"]) == records  # clean data: no redelivered events
 
     run(MODELS, full_refresh=True)
