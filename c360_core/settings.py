@@ -26,6 +26,7 @@ class Settings:
     shop_database: str
     quality_min_score: float | None  # overrides quality/thresholds.yml for every dataset when set
     mlflow_tracking_uri: str  # the MLflow store: runs, metrics and the model registry
+    load_chunk_files: int  # landing files per loader transaction (at most 256 MiB of them)
 
     @property
     def landing(self) -> Path:
@@ -65,4 +66,5 @@ def settings() -> Settings:
         shop_database=os.environ.get("C360_SHOP_DATABASE", os.environ.get("C360_PG_DATABASE", "c360")),
         quality_min_score=float(min_score) if (min_score := os.environ.get("C360_QUALITY_MIN_SCORE")) else None,
         mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow.db'}"),
+        load_chunk_files=int(os.environ.get("C360_LOAD_CHUNK_FILES", "2000")),
     )

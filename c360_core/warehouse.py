@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import decimal
+import io
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
@@ -15,6 +16,7 @@ import duckdb
 import pandas as pd
 import psycopg
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from c360_core.settings import Settings
 
@@ -88,11 +90,17 @@ class PostgresWarehouse:
         return [d.name for d in cur.description or []], cur.fetchall()
 
     def insert_arrow(self, table: str, data: pa.Table) -> None:
-        """COPY is Postgres's bulk path; rows stream straight from the Arrow batch."""
+        """COPY is Postgres's bulk path: Arrow's C++ CSV writer feeds it in batches, no Python per row.
+
+        In PostgreSQL's CSV format an unquoted empty field is NULL and a quoted one ("") the empty string,
+        which is how Arrow writes them.
+        """
         columns = ", ".join(data.column_names)
-        with self.con.cursor().copy(f"copy {table} ({columns}) from stdin") as copy:
-            for row in zip(*(col.to_pylist() for col in data.columns), strict=True):
-                copy.write_row(row)
+        with self.con.cursor().copy(f"copy {table} ({columns}) from stdin with (format csv)") as copy:
+            for batch in data.to_batches(max_chunksize=100_000):
+                buffer = io.BytesIO()
+                pa_csv.write_csv(batch, buffer, pa_csv.WriteOptions(include_header=False))
+                copy.write(buffer.getvalue())
 
     def fetch_frame(self, sql, params=None) -> pd.DataFrame:
         """Numeric columns come back as floats (Postgres numerics arrive as Decimal)."""

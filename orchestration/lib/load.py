@@ -4,6 +4,8 @@ A file is identified by its path and content hash. A file whose size and
 modification time are as they were at its load is skipped without being read;
 otherwise it is hashed, and a file already loaded with the same hash is skipped
 too. A changed file replaces the rows it loaded before.
+JSON lines and CSV are parsed in bulk inside DuckDB (bulk.py), JSON arrays and XML (small catalog files)
+record by record (parse.py); both give the same rows and rejects.
 Files commit in chunks, each in one transaction: its rows, its rejects and
 its audit rows commit together or not at all. So a crash never leaves a part
 of a file behind. A file that cannot be read gets an audit row with its error,
@@ -18,11 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
+from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, arrow_table, create_table
-from orchestration.lib.parse import ParsedFile, parse_file, sha256
+from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
+from orchestration.lib.parse import parse_file, sha256
 from simulator.landing import Source, period_of
 
-CHUNK_FILES = 500
+CHUNK_BYTES = 256 * 2**20  # a chunk commits in one transaction and bounds memory: ~1 GB of rows at most
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
 REJECT_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "record": "varchar",
                   "reason": "varchar", "_loaded_at": "timestamp"}  # fmt: skip
@@ -32,6 +38,26 @@ AUDIT_COLUMNS = {
     "rows_rejected": "integer", "started_at": "timestamp", "finished_at": "timestamp", "status": "varchar",
     "error": "varchar",
 }  # fmt: skip
+
+
+@dataclass
+class Incoming:
+    """A landing file read for loading: its bytes, their hash and its modification time."""
+
+    rel: str
+    data: bytes
+    digest: str
+    modified_at: dt.datetime
+    known: bool  # loaded (or tried) before: its old rows are deleted first; a first load deletes nothing
+
+
+@dataclass
+class Chunk:
+    good: list[Incoming]  # the files that load (the others have an entry in errors)
+    rows: pa.Table
+    rejects: pa.Table
+    audit: list[tuple]
+    errors: dict[str, str]
 
 
 @dataclass
@@ -53,19 +79,50 @@ def ensure_tables(wh: Warehouse, source: Source) -> None:
     create_table(wh, "audit.load_runs", AUDIT_COLUMNS)
 
 
-def _write(wh: Warehouse, source: Source, parsed: list[ParsedFile], load_id: str, started: dt.datetime) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    rows, rejects, audit = [], [], []
-    for p in parsed:
-        rows += [(*values, load_id, p.rel, line, now) for line, values in p.rows]
-        rejects += [(load_id, p.rel, line, raw, reason, now) for line, raw, reason in p.rejects]
-        audit.append((load_id, source.name, p.rel, p.sha256, p.size, p.modified_at, p.rows_read, len(p.rows),
-                      len(p.rejects), started, now, "loaded", None))  # fmt: skip
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def _audit_row(load_id: str, source: Source, f: Incoming, counts: tuple[int, int], started: dt.datetime) -> tuple:
+    loaded, rejected = counts
+    return (load_id, source.name, f.rel, f.digest, len(f.data), f.modified_at, loaded + rejected, loaded, rejected,
+            started, _now(), "loaded", None)  # fmt: skip
+
+
+def _commit(wh: Warehouse, source: Source, chunk: Chunk) -> None:
+    """A chunk's rows, rejects and audit rows: all of them or none (a changed file replaces its old rows)."""
     with wh.transaction():
-        _delete_files(wh, source, [p.rel for p in parsed])  # a changed file replaces what it loaded before
-        wh.insert_arrow(f"raw.{source.name}", arrow_table({**source.columns, **META}, rows))
-        wh.insert_arrow(f"raw.{source.name}__rejects", arrow_table(REJECT_COLUMNS, rejects))
-        wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, audit))
+        _delete_files(wh, source, [f.rel for f in chunk.good if f.known])
+        wh.insert_arrow(f"raw.{source.name}", chunk.rows)
+        wh.insert_arrow(f"raw.{source.name}__rejects", chunk.rejects)
+        wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, chunk.audit))
+
+
+def _parse_chunk(source: Source, new: list[Incoming], load_id: str, started: dt.datetime) -> Chunk:
+    """Typed rows, rejects and audit rows of a chunk of files, in bulk (JSON lines, CSV) or record by record."""
+    now = _now()
+    if source.fmt in BULK_FORMATS:
+        parsed = parse_batch(source, [FileIn(f.rel, f.data) for f in new])
+        good = [f for f in new if f.rel not in parsed.errors]
+        n = parsed.rows.num_rows
+        rows = parsed.rows.append_column("_load_id", pa.array([load_id] * n, pa.string())).append_column(
+            "_loaded_at", pa.array([now] * n, pa.timestamp("us"))
+        )
+        rejects = [(load_id, rel, line, raw, reason, now) for rel, line, raw, reason in parsed.rejects]
+        counts = {f.rel: (parsed.loaded.get(f.rel, 0), parsed.rejected.get(f.rel, 0)) for f in good}
+        errors = parsed.errors
+    else:
+        files = [parse_file(source, f.rel, f.data, f.digest, f.modified_at) for f in new]
+        errors = {p.rel: p.error for p in files if p.error}
+        good = [f for f in new if f.rel not in errors]
+        ok = [p for p in files if not p.error]
+        rows = arrow_table(
+            {**source.columns, **META}, [(*v, load_id, p.rel, line, now) for p in ok for line, v in p.rows]
+        )
+        rejects = [(load_id, p.rel, line, raw, reason, now) for p in ok for line, raw, reason in p.rejects]
+        counts = {p.rel: (len(p.rows), len(p.rejects)) for p in ok}
+    audit = [_audit_row(load_id, source, f, counts[f.rel], started) for f in good]
+    return Chunk(good, rows, arrow_table(REJECT_COLUMNS, rejects), audit, errors)
 
 
 def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
@@ -76,9 +133,9 @@ def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
             wh.execute(f"delete from {table} where _source_file in ({marks})", batch)
 
 
-def _record_failure(wh: Warehouse, source: Source, p: ParsedFile, load_id: str, started: dt.datetime) -> None:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    row = (load_id, source.name, p.rel, p.sha256, p.size, p.modified_at, 0, 0, 0, started, now, "failed", p.error)
+def _record_failure(wh: Warehouse, source: Source, f: Incoming, error: str, load_id: str) -> None:
+    now = _now()
+    row = (load_id, source.name, f.rel, f.digest, len(f.data), f.modified_at, 0, 0, 0, now, now, "failed", error)
     wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, [row]))
 
 
@@ -94,6 +151,11 @@ class Loaded:
     sha256: str | None
     size: int | None
     modified_at: dt.datetime | None
+
+
+def _known_files(wh: Warehouse, source: Source) -> set[str]:
+    _, rows = wh.query("select distinct file from audit.load_runs where source = ?", [source.name])
+    return {f for (f,) in rows}
 
 
 def _loaded_files(wh: Warehouse, source: Source) -> dict[str, Loaded]:
@@ -123,14 +185,19 @@ def load_source(
     With `force`, files already loaded are read again and replace their rows (a partition re-run).
     """
     ensure_tables(wh, source)
+    chunk_files = settings().load_chunk_files
+    known = _known_files(wh, source)  # files with rows (or rejects) in raw to replace
     loaded = {} if force else _loaded_files(wh, source)
     summary = LoadSummary(source.name)
     load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
-    for i in range(0, len(paths), CHUNK_FILES):
-        started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        new = []
-        for path in paths[i : i + CHUNK_FILES]:
+    i = 0
+    while i < len(paths):
+        started = _now()
+        new: list[Incoming] = []
+        size = 0
+        while i < len(paths) and len(new) < chunk_files and size < CHUNK_BYTES:
+            path, i = paths[i], i + 1
             rel = _rel(path, landing)
             seen = loaded.get(rel)
             if _unchanged(path, seen):  # stat first: an untouched file is not even read
@@ -142,17 +209,21 @@ def load_source(
                 summary.files_skipped += 1
                 continue
             mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
-            new.append(parse_file(source, rel, data, digest, mtime))
-        good = [p for p in new if not p.error]
-        for bad in (p for p in new if p.error):
-            _record_failure(wh, source, bad, load_id, started)
-            summary.failures.append(bad.error)
-        if good:
-            _write(wh, source, good, load_id, started)
-        summary.files_loaded += len(good)
-        summary.rows_read += sum(p.rows_read for p in good)
-        summary.rows_loaded += sum(len(p.rows) for p in good)
-        summary.rows_rejected += sum(len(p.rejects) for p in good)
+            new.append(Incoming(rel, data, digest, mtime, known=rel in known))
+            size += len(data)
+        if not new:
+            continue
+        chunk = _parse_chunk(source, new, load_id, started)
+        for f in new:
+            if f.rel in chunk.errors:
+                _record_failure(wh, source, f, chunk.errors[f.rel], load_id)
+                summary.failures.append(chunk.errors[f.rel])
+        if chunk.good:
+            _commit(wh, source, chunk)
+        summary.files_loaded += len(chunk.good)
+        summary.rows_loaded += chunk.rows.num_rows
+        summary.rows_rejected += chunk.rejects.num_rows
+        summary.rows_read += chunk.rows.num_rows + chunk.rejects.num_rows
         if on_chunk:
             on_chunk(summary)
     return summary

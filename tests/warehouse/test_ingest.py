@@ -110,12 +110,12 @@ def test_fixing_a_failed_file_and_rerunning_recovers(fresh, landing):
 
 
 CRASHING_LOAD = """
-import sys
+import os
 import orchestration.lib.load as load
 from c360_core.settings import settings
+os.environ["C360_LOAD_CHUNK_FILES"] = "40"
 from c360_core.warehouse import connect
 from simulator.landing import SOURCES
-load.CHUNK_FILES = 40
 with connect(settings()) as wh:
     load.load_source(wh, SOURCES["web_events"], settings().landing, on_chunk=lambda s: print("chunk", flush=True))
 """

@@ -1,0 +1,229 @@
+"""Parse JSON-lines and CSV landing files in bulk, inside DuckDB, with the rules and rejects of parse.py.
+
+DuckDB splits a batch of files into lines, validates the JSON and types every field with `try_cast`,
+in one statement per batch, on an in-memory connection (whatever the warehouse). Python only decodes
+the bytes (and, for CSV, splits the fields with the C `csv` module). A row that DuckDB cannot type goes
+to `parse.typed`, the one definition of the rules: it gives the reject its reason (or, for the odd value
+DuckDB is stricter about, its typed values). So the rejects, and their reasons, are the record-by-record
+parser's (tests/warehouse/test_bulk.py compares the two on planted defects).
+
+Memory is bounded by the batch: load.py hands over at most CHUNK_BYTES of files at a time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import duckdb
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from c360_core.warehouse import ARROW_TYPES
+from orchestration.lib.parse import typed
+from simulator.landing import Source
+
+BULK_FORMATS = ("jsonl", "csv")
+WHITESPACE = " \t\r\n\x0b\x0c"  # what bytes.strip() removes: a blank line is skipped, as before
+
+
+@dataclass
+class FileIn:
+    rel: str
+    data: bytes
+
+
+@dataclass
+class BulkParsed:
+    """Typed rows of a batch (source columns, then _source_file and _line), rejects and per-file counts."""
+
+    rows: pa.Table
+    rejects: list[tuple[str, int, str, str]] = field(default_factory=list)  # (file, line, record, reason)
+    loaded: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)  # file -> why nothing in it loads
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _typed_column(column: str, kind: str) -> tuple[str, str, str]:
+    """(SQL value, SQL "the field is empty", SQL "the field is not an object, array or boolean").
+
+    Over the relation `prep`, which has each field's JSON type ("t:<column>") and text ("x:<column>").
+    """
+    t, txt = _q(f"t:{column}"), _q(f"x:{column}")
+    null = f"({t} is null or {t} = 'NULL' or ({t} = 'VARCHAR' and {txt} = ''))"
+    number, text = f"{t} in ('BIGINT', 'UBIGINT', 'DOUBLE')", f"{t} = 'VARCHAR'"
+    shape_ok = f"coalesce({t} not in ('OBJECT', 'ARRAY', 'BOOLEAN'), true)"
+    if kind == "varchar":
+        value = txt
+    elif kind == "integer":  # a whole number, or text that is one (parse.py: int())
+        value = (f"case when {number} then (case when try_cast({txt} as double) = trunc(try_cast({txt} as double)) "
+                 f"then try_cast(try_cast({txt} as double) as bigint) end) "
+                 f"when {text} and regexp_full_match({txt}, '\\s*[+-]?[0-9]+\\s*') "
+                 f"then try_cast(trim({txt}) as bigint) end")  # fmt: skip
+    elif kind == "double":
+        value = f"case when {number} or {text} then try_cast(trim({txt}) as double) end"
+    elif kind == "date":  # ISO dates only, as date.fromisoformat (DuckDB alone would take 2020-1-5)
+        value = (f"case when {text} and regexp_full_match({txt}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
+                 f"then try_cast({txt} as date) end")  # fmt: skip
+    elif kind == "timestamp":  # offsets become UTC (the session's zone); naive times are UTC already
+        value = (f"case when {text} and regexp_matches({txt}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ]|$)') "
+                 f"then try_cast({txt} as timestamptz)::timestamp end")  # fmt: skip
+    else:
+        raise ValueError(f"unknown column type {kind!r}")
+    return f"case when {null} then null else {value} end", null, shape_ok
+
+
+def _select(source: Source) -> str:
+    """Typed columns and an `_ok` flag over `prep` (file, line, raw, valid, f, and each field's type and text)."""
+    parts = {c: _typed_column(c, k) for c, k in source.columns.items()}
+    inner = ", ".join(
+        f"{v} as {_q(c)}, {n} as {_q('n:' + c)}, {sh} as {_q('s:' + c)}" for c, (v, n, sh) in parts.items()
+    )
+    oks = " and ".join(f"({_q('n:' + c)} or ({_q('s:' + c)} and {_q(c)} is not null))" for c in source.columns)
+    return f"""
+        select *, coalesce(valid and {_q(source.key)} is not null and {oks}, false) as _ok
+        from (select file as _source_file, line as _line, raw, f, valid, {inner} from prep)
+    """
+
+
+def _prepare(con, source: Source, json_mode: bool) -> None:
+    """`prep`: each field's JSON type and text, computed once (CSV fields are all text)."""
+    cols = []
+    for c in source.columns:
+        ref = f"f.{_q(c)}"
+        if json_mode:
+            cols += [f"json_type({ref}) as {_q('t:' + c)}", f"json_extract_string({ref}, '$') as {_q('x:' + c)}"]
+        else:
+            cols += [f"case when {ref} is not null then 'VARCHAR' end as {_q('t:' + c)}", f"{ref} as {_q('x:' + c)}"]
+    # a table, not a view: the typing refers to each type and text several times, computed once here
+    con.execute(f"create or replace temp table prep as select file, line, raw, valid, f, {', '.join(cols)} from fields")
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'UTC'")
+    return con
+
+
+def _jsonl_fields(con, source: Source, texts: pa.Table) -> None:
+    struct = orjson.dumps({c: "JSON" for c in source.columns}).decode().replace("'", "''")
+    con.register("_contents", texts)
+    ws = WHITESPACE.replace("'", "''")
+    # unnesting runs on one thread: the lines first, so the JSON parsing that follows uses every core
+    con.execute("""
+        create or replace temp table lines as
+        select file, generate_subscripts(parts, 1) as line, unnest(parts) as raw
+        from (select file, string_split(content, chr(10)) as parts from _contents)
+    """)
+    # a table: the typing reads each field of `f` several times, and a view would parse the line each time
+    con.execute(f"""
+        create or replace temp table fields as
+        select file, line, raw, f is not null as valid, f
+        from (
+            select file, line, raw, case when left(ltrim(raw, '{ws}'), 1) = '{{' and json_valid(raw)
+                then json_transform(raw, '{struct}') end as f
+            from lines
+            where trim(raw, '{ws}') <> ''
+        )
+    """)  # fmt: skip
+
+
+def _csv_fields(con, source: Source, files: list[FileIn], texts: dict[str, str], out: BulkParsed) -> None:
+    """Fields split by the csv module (quoting rules), typed in DuckDB. Line numbers as parse.py counts them."""
+    cols: dict[str, list] = {c: [] for c in source.columns}
+    meta: dict[str, list] = {"file": [], "line": [], "raw": []}
+    for f in files:
+        if f.rel not in texts:
+            continue
+        reader = csv.reader(io.StringIO(texts[f.rel]))
+        header = next(reader, None) or []
+        missing = [c for c in source.columns if c not in header]
+        if missing:
+            out.errors[f.rel] = f"{f.rel}: CSV header is missing column(s): {', '.join(missing)}"
+            continue
+        positions = [header.index(c) for c in source.columns]
+        for i, fields in enumerate(reader, start=2):
+            raw = ",".join(fields)
+            if len(fields) != len(header):
+                out.rejects.append((f.rel, i, raw, f"expected {len(header)} fields, got {len(fields)}"))
+                continue
+            meta["file"].append(f.rel)
+            meta["line"].append(i)
+            meta["raw"].append(raw)
+            for c, p in zip(source.columns, positions, strict=True):
+                cols[c].append(fields[p])
+    arrays = {"file": pa.array(meta["file"], pa.string()), "line": pa.array(meta["line"], pa.int64()),
+              "raw": pa.array(meta["raw"], pa.string())}  # fmt: skip
+    struct = pa.StructArray.from_arrays([pa.array(v, pa.string()) for v in cols.values()], names=list(cols))
+    table = pa.table({**arrays, "valid": pa.array([True] * len(meta["file"]), pa.bool_()), "f": struct})
+    con.register("fields", table)
+
+
+def _record(source: Source, raw: str, fields: dict | None) -> tuple[tuple | None, str | None]:
+    """parse.py's verdict on one record (the rows DuckDB could not type); CSV rows come as their fields."""
+    if source.fmt == "csv":
+        return typed(source, fields)
+    try:
+        record = orjson.loads(raw.encode())
+    except orjson.JSONDecodeError as err:
+        return None, f"malformed JSON: {err}"
+    return typed(source, record if isinstance(record, dict) else {})
+
+
+def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
+    """Type a batch of one source's files; a file that cannot be read at all lands in `errors`."""
+    if source.fmt not in BULK_FORMATS:
+        raise ValueError(f"{source.name}: {source.fmt} files are parsed record by record (parse.py)")
+    out = BulkParsed(rows=pa.table({}))
+    texts: dict[str, str] = {}
+    for f in files:
+        try:
+            texts[f.rel] = f.data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            out.errors[f.rel] = f"{f.rel}: not UTF-8 text ({err})"
+    con = _connection()
+    try:
+        if source.fmt == "jsonl":
+            contents = pa.table({"file": list(texts), "content": list(texts.values())})
+            _jsonl_fields(con, source, contents)
+        else:
+            _csv_fields(con, source, files, texts, out)
+        _prepare(con, source, source.fmt == "jsonl")
+        # one streaming pass: typed rows with their verdict; the raw record is kept only where it is needed
+        columns = [*source.columns, "_source_file", "_line"]
+        result = con.sql(f"""
+            select {', '.join(map(_q, columns))}, _ok,
+                case when not _ok then raw end as raw, case when not _ok then f end as f
+            from ({_select(source)})
+        """).to_arrow_table()  # fmt: skip
+    finally:
+        con.close()
+    ok = result.column("_ok")
+    rows = result.filter(ok).select(columns)
+    odd = result.filter(pc.invert(ok)).select(["_source_file", "_line", "raw", "f"]).to_pylist()
+    odd = [(r["_source_file"], r["_line"], r["raw"], r["f"]) for r in odd]
+    rescued = []
+    for rel, line, raw, fields in odd:
+        values, reason = _record(source, raw, fields)
+        if reason:
+            out.rejects.append((rel, line, raw, reason))
+        else:  # DuckDB was stricter than the rules: the record loads with parse.py's values
+            rescued.append((*values, rel, line))
+    schema = pa.schema([(c, ARROW_TYPES[k]) for c, k in source.columns.items()]
+                       + [("_source_file", pa.string()), ("_line", pa.int64())])  # fmt: skip
+    rows = rows.rename_columns(columns).cast(schema)
+    if rescued:
+        extra = pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rescued], schema=schema)
+        rows = pa.concat_tables([rows, extra])
+    out.rows = rows
+    counts = rows.group_by("_source_file").aggregate([("_line", "count")]).to_pylist()
+    out.loaded = {r["_source_file"]: r["_line_count"] for r in counts}
+    for rel, *_ in out.rejects:
+        out.rejected[rel] = out.rejected.get(rel, 0) + 1
+    return out
