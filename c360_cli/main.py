@@ -52,10 +52,12 @@ def generate(customers, seed, start, end, defects, out, order_batch_minutes, qui
               "(default: everything).")  # fmt: skip
 @click.option("--partition-range", default=None, metavar="FIRST...LAST",
               help="Load exactly these partitions of the selected time-partitioned sources, replacing them "
-              "(e.g. 2026-01-01-00...2026-01-03-23 for web_events, 2026-01-01...2026-01-03 for customers). "
+              "(e.g. 2026-01-01...2026-01-03 for customers or web_events, 2026-01...2026-03 for brands). "
               "Default: catch up on every new or changed landing file.")  # fmt: skip
 @click.option("--full-refresh", is_flag=True, help="Rebuild the incremental dbt models from scratch.")
-def materialize(select: str | None, partition_range: str | None, full_refresh: bool) -> None:
+@click.option("--timings", default=None, type=click.Path(dir_okay=False), help="Also write each run's label and "
+              "seconds to this JSON file (make bench reads it).")  # fmt: skip
+def materialize(select: str | None, partition_range: str | None, full_refresh: bool, timings: str | None) -> None:
     """Load the landing zone and build the models, in-process, on the configured target."""
     from rich.console import Console
 
@@ -70,7 +72,7 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
     where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
     console.print(f"Materializing on {where} (as of {cfg.as_of_date})")
     try:
-        ok = run(select, console, partition_range=partition_range, full_refresh=full_refresh)
+        ok = run(select, console, partition_range=partition_range, full_refresh=full_refresh, timings=timings)
     except BadSelection as err:
         raise click.ClickException(str(err)) from err
     if not ok:

@@ -7,10 +7,13 @@ partitioning (a single-run backfill of its range), then one run for the dbt mode
 
 from __future__ import annotations
 
+import json
 import re
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -27,6 +30,7 @@ class Step:
     keys: list
     tags: dict[str, str] = field(default_factory=dict)
     label: str = ""
+    seconds: float | None = None  # wall time of its run(s), once executed
 
 
 def _bare_names(select: str, graph) -> str:
@@ -264,6 +268,7 @@ def materialize(
     partition_range: str | None = None,
     full_refresh: bool = False,
     instance=None,
+    timings: str | None = None,
 ) -> bool:
     """Plan and execute the runs for a selection; True when every run succeeded."""
     from dagster import DagsterInstance
@@ -273,6 +278,8 @@ def materialize(
     steps = plan(defs, _selection(select, defs), partition_range, full_refresh)
     ok, built = run_steps(defs, steps, instance or DagsterInstance.get(), console)
     _print_mart_counts(built, console)
+    if timings:
+        Path(timings).write_text(json.dumps([{"run": s.label, "seconds": s.seconds} for s in steps], indent=2))
     return ok
 
 
@@ -280,19 +287,21 @@ def run_steps(defs, steps: list[Step], instance, console: Console) -> tuple[bool
     from dagster import DagsterEventType
 
     table = Table(title="c360 materialize")
-    for col in ("run", "assets", "built", "failed", "checks ok", "checks failed"):
+    for col in ("run", "assets", "built", "failed", "checks ok", "checks failed", "seconds"):
         table.add_column(col, justify="right" if col != "assets" else "left", no_wrap=col != "assets")
     ok, built = True, []
     for i, step in enumerate(steps, 1):
         console.print(f"[bold]run {i}/{len(steps)}[/]: {step.label}")
+        started = time.perf_counter()
         success, seen = execute(defs, step, instance, console)
+        step.seconds = round(time.perf_counter() - started, 2)
         mats = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION]
         failed = [r for r in seen if r.dagster_event_type == DagsterEventType.STEP_FAILURE]
         checks = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
         passed = sum(1 for r in checks if r.dagster_event.event_specific_data.passed)
         status = "ok" if success else "FAILED"
         table.add_row(f"{i} {status}", step.label, str(len(mats)), str(len(failed)), str(passed),
-                      str(len(checks) - passed))  # fmt: skip
+                      str(len(checks) - passed), f"{step.seconds:.1f}")  # fmt: skip
         built += mats
         if not success:
             ok = False

@@ -13,6 +13,7 @@ Memory is bounded by the batch: load.py hands over at most CHUNK_BYTES of files 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from c360_core.warehouse import ARROW_TYPES
-from orchestration.lib.parse import typed
+from orchestration.lib.parse import parse_file, typed
 from simulator.landing import Source
 
 BULK_FORMATS = ("jsonl", "csv")
@@ -182,15 +183,21 @@ def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
         raise ValueError(f"{source.name}: {source.fmt} files are parsed record by record (parse.py)")
     out = BulkParsed(rows=pa.table({}))
     texts: dict[str, str] = {}
+    rescued: list[tuple] = []  # rows parse.py types: from files that are not UTF-8, and DuckDB's odd rows
     for f in files:
         try:
             texts[f.rel] = f.data.decode("utf-8")
-        except UnicodeDecodeError as err:
-            out.errors[f.rel] = f"{f.rel}: not UTF-8 text ({err})"
+        except UnicodeDecodeError:  # rare: parse.py has the rules for it (line by line, or the whole file)
+            ref = parse_file(source, f.rel, f.data, "", dt.datetime.min)
+            if ref.error:
+                out.errors[f.rel] = ref.error
+            rescued += [(*values, f.rel, line) for line, values in ref.rows]
+            out.rejects += [(f.rel, line, raw, reason) for line, raw, reason in ref.rejects]
     con = _connection()
     try:
         if source.fmt == "jsonl":
-            contents = pa.table({"file": list(texts), "content": list(texts.values())})
+            contents = pa.table({"file": pa.array(list(texts), pa.string()),
+                                 "content": pa.array(list(texts.values()), pa.string())})  # fmt: skip
             _jsonl_fields(con, source, contents)
         else:
             _csv_fields(con, source, files, texts, out)
@@ -208,7 +215,6 @@ def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
     rows = result.filter(ok).select(columns)
     odd = result.filter(pc.invert(ok)).select(["_source_file", "_line", "raw", "f"]).to_pylist()
     odd = [(r["_source_file"], r["_line"], r["raw"], r["f"]) for r in odd]
-    rescued = []
     for rel, line, raw, fields in odd:
         values, reason = _record(source, raw, fields)
         if reason:
