@@ -53,7 +53,7 @@ def _stage(results: list, stage: str, customers: int, days: int, m, **extra) -> 
     print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
 
 
-def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
+def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = False) -> list[dict]:
     """The floor, the first materialize, an hourly cycle, then the other stages, on DuckDB, each its own process."""
     data_dir = scratch / f"tier_{customers}"
     landing = data_dir / "landing"
@@ -88,6 +88,8 @@ def bench_warehouse(customers: int, days: int, scratch: Path) -> list[dict]:
     ]
     for stage, args in stages:
         _stage(results, stage, customers, days, run_stage([*cli, *args], env))
+    if core_only:
+        return results
     results += semantic.bench_semantic(customers, days, env, scratch)
     results += ml.bench_ml(customers, days, env)
     if customers == ML_REPORT_CUSTOMERS:
@@ -155,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warehouse-tiers", default="10000x365,100000x365", help="tiers that also ingest and build")
     parser.add_argument("--no-latency", action="store_true", help="skip the orders-sensor latency (needs Postgres)")
     parser.add_argument("--ml-report", action="store_true", help="only the docs/ml.md figures (10,000 x 365)")
+    parser.add_argument("--core-only", action="store_true", help="no semantic-layer or ML stages")
     args = parser.parse_args(argv)
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="c360-bench-"))
     if args.ml_report:
@@ -167,7 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         results.append(bench_generate(customers, days, scratch))
         print(f"  {results[-1]['seconds']} s, peak {results[-1]['peak_rss_mib']} MiB", flush=True)
         if tier in args.warehouse_tiers.split(","):
-            warehouse += bench_warehouse(customers, days, scratch)
+            warehouse += bench_warehouse(customers, days, scratch, core_only=args.core_only)
         shutil.rmtree(scratch / f"tier_{customers}")
     if not args.no_latency:
         print("orders sensor latency (Postgres) ...", flush=True)
