@@ -28,7 +28,7 @@ def _generate_section(record: dict) -> list[str]:
             f"| {r['rows']['orders']:,} |"
         )
     lines.append("")
-    full_year = [r for r in record["results"] if r["days"] >= 365]
+    full_year = sorted((r for r in record["results"] if r["days"] >= 365), key=lambda r: r["customers"])
     for r in record["results"]:
         if r["days"] < 365:
             estimate = r["seconds"] / r["days"] * 365

@@ -20,7 +20,7 @@ from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
 from orchestration.defs.ingest.assets import RELOAD_TAG, ingest_assets
 from orchestration.defs.ingest.partitions import CADENCES
 from orchestration.defs.ml.assets import SCORING, TRAINING, ml_assets
-from orchestration.defs.quality.checks import quality_checks
+from orchestration.defs.quality.checks import VERIFY_TAG, quality_checks
 from orchestration.defs.semantic.assets import semantic_assets
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_sensor
@@ -101,6 +101,16 @@ ml_scoring_job = dg.define_asset_job(
     description="Rebuild the ML features for today, score every customer with each champion, refresh customer_360.",
     tags=WAREHOUSE_TAGS,
 )
+quality_full_job = dg.define_asset_job(
+    "quality_full",
+    selection=dg.AssetSelection.checks(*quality_checks),
+    description="Verify every row of every Soda contract (hourly runs verify only the new web events).",
+    tags={**WAREHOUSE_TAGS, VERIFY_TAG: "full"},
+)
+quality_full_schedule = dg.ScheduleDefinition(
+    job=quality_full_job, cron_schedule="0 2 * * *", name="quality_full_daily", execution_timezone="UTC",
+    tags={**WAREHOUSE_TAGS, VERIFY_TAG: "full"},
+)  # fmt: skip
 ml_schedules = [
     dg.ScheduleDefinition(job=ml_training_job, cron_schedule="0 3 * * 1", name="ml_training_weekly",
                           execution_timezone="UTC", tags=WAREHOUSE_TAGS),
@@ -124,8 +134,8 @@ job_for_source = {s: f"ingest_{cadence}" for cadence, (sources, _) in CADENCES.i
 defs = dg.Definitions(
     assets=[*ingest_assets, c360_dbt_models, audience_assignments, *semantic_assets, *ml_assets],
     asset_checks=quality_checks,
-    jobs=[*ingest_jobs.values(), orders_job, models_job, ml_training_job, ml_scoring_job],
-    schedules=[*schedules, *ml_schedules],
+    jobs=[*ingest_jobs.values(), orders_job, models_job, ml_training_job, ml_scoring_job, quality_full_job],
+    schedules=[*schedules, *ml_schedules, quality_full_schedule],
     sensors=[
         orders_sensor(orders_job),
         late_file_sensor(list(ingest_jobs.values()), job_for_source),

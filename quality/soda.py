@@ -39,6 +39,11 @@ class Contract:
     def asset_key(self) -> list[str]:
         return [self.path.parent.name, self.path.stem]
 
+    @property
+    def batched(self) -> bool:
+        """The contract can verify just the rows loaded since its last verification (it declares BATCH)."""
+        return "BATCH" in (yaml.safe_load(self.path.read_text()).get("variables") or {})
+
     def reads(self) -> list[str]:
         """Other datasets the contract's checks read (reference data, reconciliations), e.g. raw.orders."""
         found = {
@@ -129,25 +134,32 @@ def data_source_yaml(cfg: Settings) -> str:
     return json.dumps({"type": "duckdb", "name": "c360", "connection": {"database": str(cfg.duckdb_path)}})
 
 
-def variables(cfg: Settings) -> dict[str, str]:
-    return {
+def variables(cfg: Settings, batch: str | None = None) -> dict[str, str]:
+    """The contracts' variables; BATCH (a SQL condition on the rows to check) only for a batched contract."""
+    values = {
         "DB_PREFIX": f"{cfg.pg_database}/" if cfg.target == "postgres" else "",
         "AS_OF": cfg.as_of_date.isoformat(),
     }
+    if batch is not None:
+        values["BATCH"] = batch
+    return values
 
 
 class VerificationError(Exception):
     """Soda could not run the contract at all (bad YAML, no connection): not a data problem."""
 
 
-def verify(cfg: Settings, contract: Contract) -> list[CheckResult]:
+def verify(cfg: Settings, contract: Contract, batch: str | None = None) -> list[CheckResult]:
+    """Run a contract; a batched contract checks the rows matching `batch` (default: every row)."""
     from soda_core.common.data_source_impl import DataSourceImpl  # noqa: PLC0415  (slow import)
     from soda_core.common.yaml import DataSourceYamlSource  # noqa: PLC0415
     from soda_core.contracts.api.verify_api import verify_contract_locally  # noqa: PLC0415
 
     data_source = DataSourceImpl.from_yaml_source(DataSourceYamlSource.from_str(data_source_yaml(cfg)))
     session = verify_contract_locally(
-        data_sources=[data_source], contract_file_path=str(contract.path), variables=variables(cfg)
+        data_sources=[data_source],
+        contract_file_path=str(contract.path),
+        variables=variables(cfg, (batch or "1 = 1") if contract.batched else None),
     )
     if not session.contract_verification_results:
         raise VerificationError(f"{contract.path}: {session.get_errors_str()}")

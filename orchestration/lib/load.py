@@ -28,7 +28,7 @@ from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file, sha256
 from simulator.landing import Source, period_of
 
-CHUNK_BYTES = 256 * 2**20  # a chunk commits in one transaction and bounds memory: ~1 GB of rows at most
+CHUNK_BYTES = 64 * 2**20  # a chunk commits in one transaction and bounds memory (~0.5 GB of rows at most)
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
 REJECT_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "record": "varchar",
                   "reason": "varchar", "_loaded_at": "timestamp"}  # fmt: skip

@@ -17,13 +17,17 @@ import dagster as dg
 import psycopg
 import pytest
 
+from c360_core.settings import settings
 from orchestration.definitions import defs
 from quality.soda import contracts, declared_checks
+from quality.verification import verify_dataset
 from simulator.config import GeneratorConfig
 from simulator.defects import KINDS
 from simulator.generate import generate
+from simulator.landing import path_for
 from tests.simulator.readers import files, read_records
 from tests.warehouse.conftest import (
+    END,
     PG_ADMIN,
     TARGETS,
     drop_database,
@@ -280,3 +284,26 @@ def test_a_blocking_failure_stops_customer_360_until_the_data_is_fixed(forked):
     )
     assert (trend, score, previous, is_blocked) == (3, 100, bad, False)
     assert minimum == pytest.approx(bad) and shown.count(" > ") == 2
+
+
+def test_an_hourly_batch_is_verified_alone_and_a_key_loaded_twice_is_caught(forked):
+    """Web events verify the rows loaded since their last verification; a key seen before still fails."""
+    landing = Path(forked["C360_DATA_DIR"]) / "landing"
+    earlier = [r for p in files(landing, "web_events") for _, r in read_records(p, "web_events") if r]
+    hour = dt.datetime.combine(END + dt.timedelta(days=1), dt.time(0))
+    batch = [{**earlier[i], "activity_uuid": f"new-{i}"} for i in range(3)] + [earlier[-1]]  # the last: a reload
+    path = landing / path_for("web_events", hour.strftime("%Y-%m-%dT%H"))
+    path.parent.mkdir(parents=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in batch))
+    with env(forked):
+        materialize_all('key:"raw/web_events"')
+    checks = latest_checks(forked, "raw.web_events")
+    assert checks["activity_uuid_missing"]["rows_tested"] == len(batch)  # the batch, not the table
+    assert checks["activity_uuid_duplicate"]["failed_rows"] == 0  # no duplicate inside the batch ...
+    assert checks["activity_uuid_unique_across_batches"]["failed_rows"] == 1  # ... but one key was loaded before
+
+    with env(forked):
+        full = verify_dataset(settings(), "raw.web_events", "test-full")  # every row, as the daily job does
+    by_check = {r.check: r for r in full.results}
+    assert by_check["activity_uuid_missing"].rows_tested == len(earlier) + len(batch)
+    assert by_check["activity_uuid_duplicate"].failed_rows >= 1
