@@ -137,6 +137,11 @@ def ml_report(scratch: Path, customers: int = 10_000, days: int = 365) -> None:
     _save_ml_report(ml.report(env, customers, days))
 
 
+def _family(stage: str) -> str:
+    prefix = stage.split(":", 1)[0]
+    return prefix if prefix in ("ml", "semantic", "saved query") else "core"
+
+
 def _save(name: str, results: list[dict]) -> None:
     """Merge into bench/results/<name>.json: a re-measured tier replaces its old records."""
     if not results:
@@ -144,8 +149,11 @@ def _save(name: str, results: list[dict]) -> None:
     path = RESULTS / f"{name}.json"
     old = json.loads(path.read_text())["results"] if path.exists() else []
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    tiers = {(r["customers"], r["days"]) for r in results}  # a re-measured tier replaces all its old records
-    merged = [r for r in old if (r["customers"], r["days"]) not in tiers] + [{**r, "measured_at": now} for r in results]
+    # a re-measured tier replaces its old records of every family measured again (the core stages, ml:,
+    # semantic:, saved query:); a --core-only run keeps the tier's older model and semantic figures
+    fresh = {(r["customers"], r["days"], _family(r["stage"])) for r in results}
+    merged = [r for r in old if (r["customers"], r["days"], _family(r["stage"])) not in fresh]
+    merged += [{**r, "measured_at": now} for r in results]
     stamp = {"machine": machine(), "measured_at": now}
     path.write_text(json.dumps({**stamp, "results": merged}, indent=2) + "\n")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("c360_core", "simulator", "quality", "ml", "orchestration", "c360_cli")
+PACKAGES = ("c360_core", "simulator", "quality", "ml", "governance", "orchestration", "c360_cli")
 
 # package (or sub-package) -> the c360 packages it may import besides itself
 ALLOWED = {
@@ -17,6 +17,7 @@ ALLOWED = {
     "simulator": {"c360_core"},
     "quality": {"c360_core"},
     "ml": {"c360_core"},
+    "governance": {"c360_core"},
     "orchestration/lib": {"c360_core", "simulator", "orchestration.lib"},
 }
 

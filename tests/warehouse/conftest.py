@@ -99,6 +99,7 @@ def target_env(target: str, data_dir: Path, database: str) -> dict[str, str]:
         "C360_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
         "C360_PG_DATABASE": database,
         "C360_AS_OF_DATE": AS_OF.isoformat(),
+        "C360_PII_SALT": "c360-test-salt",  # the consumer share's hashes (docs/governance.md)
     }
 
 

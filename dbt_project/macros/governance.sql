@@ -1,0 +1,108 @@
+{#- Per-role masked views of the marts, built from the columns' PII metadata (docs/governance.md).
+
+    Each mart column may carry `meta: {pii: true, pii_category: ..., masking: ...}`:
+    - share_marketing.<mart>: PII stays (marketing contacts customers), except `masking: age_band`
+      (an age or birth date becomes age_band) and `masking: income_band` (becomes income_band);
+    - share_consumer.<mart>: every PII column becomes a salted SHA-256 hex digest (C360_PII_SALT),
+      the same value for the same input everywhere, so joins on hashed keys still work.
+    Nothing lists columns: a PII column added to a mart's YAML is masked on the next build.
+    Run at the end of every dbt invocation for the marts it built (on-run-end). -#}
+
+{% macro pii_hash(expression) -%}
+    {%- set salted = "'" ~ env_var('C360_PII_SALT', 'c360-local-development-salt') ~ "' || cast(" ~ expression ~ " as varchar)" -%}
+    {%- if target.type == 'postgres' -%}
+        case when {{ expression }} is not null then encode(sha256(convert_to({{ salted }}, 'UTF8')), 'hex') end
+    {%- else -%}
+        case when {{ expression }} is not null then sha256({{ salted }}) end
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro age_band(age) -%}
+    case
+        when {{ age }} is null then null
+        when {{ age }} < 18 then 'under 18'
+        when {{ age }} < 25 then '18-24'
+        when {{ age }} < 35 then '25-34'
+        when {{ age }} < 45 then '35-44'
+        when {{ age }} < 55 then '45-54'
+        when {{ age }} < 65 then '55-64'
+        else '65+'
+    end
+{%- endmacro %}
+
+{% macro income_band(income) -%}
+    case
+        when {{ income }} is null then null
+        when {{ income }} < 25000 then 'under 25k'
+        when {{ income }} < 50000 then '25k-50k'
+        when {{ income }} < 75000 then '50k-75k'
+        when {{ income }} < 100000 then '75k-100k'
+        when {{ income }} < 150000 then '100k-150k'
+        else '150k+'
+    end
+{%- endmacro %}
+
+{#- Whole years between a birth date and the as-of date, on either engine. -#}
+{% macro age_at_as_of(birth_date) -%}
+    (extract(year from {{ as_of_date() }}) - extract(year from {{ birth_date }})
+     - case when extract(month from {{ as_of_date() }}) * 100 + extract(day from {{ as_of_date() }})
+                 < extract(month from {{ birth_date }}) * 100 + extract(day from {{ birth_date }}) then 1 else 0 end)
+{%- endmacro %}
+
+{#- The select list of one share view: (expression, output name) per column, in the mart's order. -#}
+{% macro share_columns(node, columns, share) -%}
+    {%- set out = [] -%}
+    {%- set named = [] -%}
+    {%- for column in columns -%}
+        {%- set name = column.name -%}
+        {%- set meta = (node.columns.get(name) or {}).get('meta') or {} -%}
+        {%- set quoted = adapter.quote(name) -%}
+        {%- if not meta.get('pii') -%}
+            {%- do out.append((quoted, name)) -%}
+        {%- elif share == 'consumer' -%}
+            {%- do out.append((pii_hash(quoted), name)) -%}
+        {%- elif meta.get('masking') == 'age_band' -%}
+            {%- set is_date = column.data_type | lower in ['date', 'timestamp', 'timestamp without time zone'] -%}
+            {%- set age = age_at_as_of(quoted) if is_date else quoted -%}
+            {%- if 'age_band' not in named -%}{%- do out.append((age_band(age), 'age_band')) -%}{%- do named.append('age_band') -%}{%- endif -%}
+        {%- elif meta.get('masking') == 'income_band' -%}
+            {%- set band = 'income_band' if name == 'annual_income' else name ~ '_band' -%}
+            {%- do out.append((income_band(quoted), band)) -%}
+        {%- else -%}
+            {%- do out.append((quoted, name)) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ return(out) }}
+{%- endmacro %}
+
+{% macro build_shares(results) %}
+    {%- if not execute -%}{{ return('') }}{%- endif -%}
+    {%- set marts = [] -%}
+    {%- for r in results -%}
+        {%- if r.node.resource_type == 'model' and r.node.schema == 'marts' and r.status == 'success' -%}
+            {%- do marts.append(graph.nodes[r.node.unique_id]) -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- if not marts -%}{{ return('') }}{%- endif -%}
+    {%- for share in ['marketing', 'consumer'] -%}
+        {%- do run_query('create schema if not exists share_' ~ share) -%}
+    {%- endfor -%}
+    {%- for node in marts -%}
+        {%- set relation = api.Relation.create(database=node.database, schema=node.schema, identifier=node.alias) -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) -%}
+        {%- for share in ['marketing', 'consumer'] -%}
+            {%- set selected = share_columns(node, columns, share) -%}
+            {%- set view = 'share_' ~ share ~ '.' ~ adapter.quote(node.alias) -%}
+            {%- do run_query('drop view if exists ' ~ view) -%}
+            {%- set body -%}
+                create view {{ view }} as select
+                {%- for expression, name in selected %}
+                    {{ expression }} as {{ adapter.quote(name) }}{{ ',' if not loop.last }}
+                {%- endfor %}
+                from {{ relation }}
+            {%- endset -%}
+            {%- do run_query(body) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {%- do adapter.commit() -%}
+{% endmacro %}

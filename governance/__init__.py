@@ -1,0 +1,1 @@
+"""Governance: PII classification, masked shares, access and erasure (docs/governance.md)."""
