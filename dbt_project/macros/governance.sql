@@ -17,29 +17,24 @@
     {%- endif -%}
 {%- endmacro %}
 
-{% macro age_band(age) -%}
+{#- A value as the label of the first band whose upper limit it is under ([(limit, label), ...]), else `top`. -#}
+{% macro band(expression, limits, top) -%}
     case
-        when {{ age }} is null then null
-        when {{ age }} < 18 then 'under 18'
-        when {{ age }} < 25 then '18-24'
-        when {{ age }} < 35 then '25-34'
-        when {{ age }} < 45 then '35-44'
-        when {{ age }} < 55 then '45-54'
-        when {{ age }} < 65 then '55-64'
-        else '65+'
+        when {{ expression }} is null then null
+        {%- for limit, label in limits %}
+        when {{ expression }} < {{ limit }} then '{{ label }}'
+        {%- endfor %}
+        else '{{ top }}'
     end
 {%- endmacro %}
 
+{% macro age_band(age) -%}
+    {{ band(age, [(18, 'under 18'), (25, '18-24'), (35, '25-34'), (45, '35-44'), (55, '45-54'), (65, '55-64')], '65+') }}
+{%- endmacro %}
+
 {% macro income_band(income) -%}
-    case
-        when {{ income }} is null then null
-        when {{ income }} < 25000 then 'under 25k'
-        when {{ income }} < 50000 then '25k-50k'
-        when {{ income }} < 75000 then '50k-75k'
-        when {{ income }} < 100000 then '75k-100k'
-        when {{ income }} < 150000 then '100k-150k'
-        else '150k+'
-    end
+    {{ band(income, [(25000, 'under 25k'), (50000, '25k-50k'), (75000, '50k-75k'), (100000, '75k-100k'),
+                     (150000, '100k-150k')], '150k+') }}
 {%- endmacro %}
 
 {#- Whole years between a birth date and the as-of date, on either engine. -#}

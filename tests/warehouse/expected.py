@@ -14,12 +14,17 @@ def _ts(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
 
 
+def latest(landing: Path, source: str, key: str) -> dict[str, dict]:
+    """The newest version (by updated_at) of every record of a versioned source, by its key."""
+    found: dict[str, dict] = {}
+    for r in all_records(landing, source):
+        if r[key] not in found or r["updated_at"] > found[r[key]]["updated_at"]:
+            found[r[key]] = r
+    return found
+
+
 def latest_orders(landing: Path) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
-    for o in all_records(landing, "orders"):
-        if o["order_id"] not in latest or o["updated_at"] > latest[o["order_id"]]["updated_at"]:
-            latest[o["order_id"]] = o
-    return latest
+    return latest(landing, "orders", "order_id")
 
 
 def customer_orders(landing: Path, as_of: dt.date) -> dict[str, dict]:

@@ -23,7 +23,7 @@ from c360_core.warehouse import connect
 from governance import docs
 from governance.pii import DBT_PROJECT, PII_NAME, PII_VALUE, classified
 from orchestration.defs.dbt.project import ensure_manifest
-from tests.simulator.readers import all_records
+from tests.warehouse import expected
 from tests.warehouse.conftest import AS_OF, env, landing_of
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "ml", "semantic")
@@ -43,11 +43,7 @@ def digest(salt: str, value) -> str | None:
 
 
 def latest_customers(landing: Path) -> dict[str, dict]:
-    latest: dict[str, dict] = {}
-    for c in all_records(landing, "customers"):
-        if c["customer_id"] not in latest or c["updated_at"] > latest[c["customer_id"]]["updated_at"]:
-            latest[c["customer_id"]] = c
-    return latest
+    return expected.latest(landing, "customers", "customer_id")
 
 
 def rows(built: dict, sql: str) -> list[tuple]:
