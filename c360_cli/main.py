@@ -130,11 +130,13 @@ def quality(datasets: tuple[str, ...]) -> None:
 
 @cli.command()
 @click.argument("query")
-def sql(query: str) -> None:
-    """Run a SQL query on the configured warehouse and print the result as a table."""
+@click.option("--as", "role", default=None, help="On PostgreSQL, run as this role (e.g. c360_marketing): the server "
+              "enforces what it may see. Recorded in audit.access_log either way.")  # fmt: skip
+def sql(query: str, role: str | None) -> None:
+    """Run a SQL query on the configured warehouse and print the result as a table (audited)."""
     from c360_cli.sql import run_sql
 
-    raise SystemExit(run_sql(query))
+    raise SystemExit(run_sql(query, role))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -147,6 +149,50 @@ def mf(args: tuple[str, ...]) -> None:
     from c360_cli.semantic import run_mf
 
     raise SystemExit(run_mf(list(args)))
+
+
+@cli.command()
+@click.option("--customer-id", required=True, help="The CRM customer_id to erase.")
+@click.option("--reason", default="", help="Why (kept with the request, e.g. a ticket number).")
+def forget(customer_id: str, reason: str) -> None:
+    """Erase a customer from every table, in one transaction, and keep their records out of later loads.
+
+    The request (not the personal data) is kept in audit.erasure_requests; docs/governance.md.
+    """
+    from rich.console import Console
+
+    from c360_core.settings import settings
+    from governance.erasure import forget as erase
+
+    done = erase(settings(), customer_id, reason)
+    console = Console()
+    for table, count in sorted(done.rows_removed.items()):
+        console.print(f"removed {count:,} row(s) from {table}")
+    console.print(f"replaced {done.values_scrubbed:,} value(s) in free text; request {done.request_id} recorded")
+
+
+@cli.group()
+def grants() -> None:
+    """Roles, privileges and row-level security on PostgreSQL, from governance/access.yml."""
+
+
+@grants.command("apply")
+def grants_apply() -> None:
+    """Make the server's c360 roles match the access file (idempotent; revokes what it no longer grants)."""
+    from rich.console import Console
+
+    from c360_core.settings import settings
+    from governance.grants import apply
+
+    cfg, console = settings(), Console()
+    if cfg.target != "postgres":
+        console.print("DuckDB has no roles: the share views exist, but nothing is enforced (docs/governance.md).")
+        return
+    done = apply(cfg)
+    console.print(f"roles: {', '.join(done.roles)}")
+    console.print(f"row-level security policies: {done.policies}")
+    if done.dropped:
+        console.print(f"dropped (no longer in the access file): {', '.join(done.dropped)}")
 
 
 if __name__ == "__main__":

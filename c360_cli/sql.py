@@ -1,6 +1,9 @@
-"""`c360 sql`: query the current target and print a readable table."""
+"""`c360 sql`: query the current target and print a readable table; every call is audited."""
 
 from __future__ import annotations
+
+import datetime as dt
+import time
 
 import duckdb
 import psycopg
@@ -9,21 +12,35 @@ from rich.table import Table
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
+from governance.audit import Access, record
 
 MAX_ROWS = 200
 
 
-def run_sql(query: str) -> int:
+def run_sql(query: str, role: str | None = None) -> int:
+    """Run the query (on Postgres as `role`, which the server then enforces) and log it in audit.access_log."""
     cfg = settings()
     out, err = Console(), Console(stderr=True)
     if cfg.target == "duckdb" and not cfg.duckdb_path.exists():
         err.print(f"[red]No warehouse at {cfg.duckdb_path}.[/] Run `make demo` (or `c360 materialize`) first.")
         return 2
-    try:
-        with connect(cfg) as wh:
+    with connect(cfg) as wh:
+        started, clock = dt.datetime.now(dt.UTC).replace(tzinfo=None), time.perf_counter()
+        columns, rows, error = [], [], None
+        try:
+            if role and cfg.target == "postgres":
+                wh.execute(f'set role "{role}"')
             columns, rows = wh.query(query)
-    except (duckdb.Error, psycopg.Error) as exc:
-        err.print(f"[red]SQL error:[/] {str(exc).strip()}")
+        except (duckdb.Error, psycopg.Error) as exc:
+            error = str(exc).strip()
+        finally:
+            if role and cfg.target == "postgres":
+                wh.execute("reset role")  # the audit row is written by the owner, not the role
+        used = role or ("owner" if cfg.target == "duckdb" else cfg.pg_user)
+        access = Access("sql", query, used, started, (time.perf_counter() - clock) * 1000, len(rows), error)
+        record(wh, access, "postgres" if cfg.target == "postgres" else "duckdb")
+    if error:
+        err.print(f"[red]SQL error:[/] {error}")
         return 1
     table = Table(*columns)
     for row in rows[:MAX_ROWS]:

@@ -17,6 +17,7 @@ import dagster as dg
 
 from orchestration.defs.audiences.assets import audience_assignments
 from orchestration.defs.dbt.assets import c360_dbt_models, dbt_resource
+from orchestration.defs.governance.assets import grants, retention
 from orchestration.defs.ingest.assets import RELOAD_TAG, ingest_assets
 from orchestration.defs.ingest.partitions import CADENCES
 from orchestration.defs.ml.assets import SCORING, TRAINING, ml_assets
@@ -75,7 +76,8 @@ orders_job = dg.define_asset_job(
     # the marts through the automation sensor: neither waits in the path of a live order
     selection=dg.AssetSelection.assets(raw("orders"), raw("order_line_items")).downstream()
     - dg.AssetSelection.groups("ml")
-    - dg.AssetSelection.assets(audience_assignments).downstream(),
+    - dg.AssetSelection.assets(audience_assignments).downstream()
+    - dg.AssetSelection.groups("governance"),
     description="Load new shop orders and line items, then refresh the order models and customer_360.",
     tags=WAREHOUSE_TAGS,
 )
@@ -111,6 +113,16 @@ quality_full_schedule = dg.ScheduleDefinition(
     job=quality_full_job, cron_schedule="0 2 * * *", name="quality_full_daily", execution_timezone="UTC",
     tags={**WAREHOUSE_TAGS, VERIFY_TAG: "full"},
 )  # fmt: skip
+retention_job = dg.define_asset_job(
+    "governance_retention",
+    selection=dg.AssetSelection.assets(retention),
+    description="Delete raw rows past their retention (governance/retention.yml) and log what went.",
+    tags=WAREHOUSE_TAGS,
+)
+retention_schedule = dg.ScheduleDefinition(
+    job=retention_job, cron_schedule="0 1 * * *", name="governance_retention_daily", execution_timezone="UTC",
+    tags=WAREHOUSE_TAGS,
+)  # fmt: skip
 ml_schedules = [
     dg.ScheduleDefinition(job=ml_training_job, cron_schedule="0 3 * * 1", name="ml_training_weekly",
                           execution_timezone="UTC", tags=WAREHOUSE_TAGS),
@@ -121,7 +133,7 @@ ml_schedules = [
 automation_sensor = dg.AutomationConditionSensorDefinition(
     "c360_automation",
     # the models, their dbt tests and the Soda contract checks of the marts
-    target=dg.AssetSelection.assets(c360_dbt_models, audience_assignments, *semantic_assets)
+    target=dg.AssetSelection.assets(c360_dbt_models, audience_assignments, *semantic_assets, grants)
     | dg.AssetSelection.checks_for_assets(c360_dbt_models),
     run_tags=WAREHOUSE_TAGS,
     default_status=dg.DefaultSensorStatus.RUNNING,
@@ -132,10 +144,18 @@ automation_sensor = dg.AutomationConditionSensorDefinition(
 job_for_source = {s: f"ingest_{cadence}" for cadence, (sources, _) in CADENCES.items() for s in sources}
 
 defs = dg.Definitions(
-    assets=[*ingest_assets, c360_dbt_models, audience_assignments, *semantic_assets, *ml_assets],
+    assets=[*ingest_assets, c360_dbt_models, audience_assignments, *semantic_assets, *ml_assets, grants, retention],
     asset_checks=quality_checks,
-    jobs=[*ingest_jobs.values(), orders_job, models_job, ml_training_job, ml_scoring_job, quality_full_job],
-    schedules=[*schedules, *ml_schedules, quality_full_schedule],
+    jobs=[
+        *ingest_jobs.values(),
+        orders_job,
+        models_job,
+        ml_training_job,
+        ml_scoring_job,
+        quality_full_job,
+        retention_job,
+    ],
+    schedules=[*schedules, *ml_schedules, quality_full_schedule, retention_schedule],
     sensors=[
         orders_sensor(orders_job),
         late_file_sensor(list(ingest_jobs.values()), job_for_source),

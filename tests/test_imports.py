@@ -17,8 +17,8 @@ ALLOWED = {
     "simulator": {"c360_core"},
     "quality": {"c360_core"},
     "ml": {"c360_core"},
-    "governance": {"c360_core"},
-    "orchestration/lib": {"c360_core", "simulator", "orchestration.lib"},
+    "governance": {"c360_core", "simulator"},
+    "orchestration/lib": {"c360_core", "simulator", "governance", "orchestration.lib"},
 }
 
 

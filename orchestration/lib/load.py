@@ -15,15 +15,19 @@ and loads nothing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, arrow_table, create_table
+from governance.erasure import ERASED, SOURCE_KEYS, key_hash, suppressed
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file, sha256
 from simulator.landing import Source, period_of
@@ -98,7 +102,9 @@ def _commit(wh: Warehouse, source: Source, chunk: Chunk) -> None:
         wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, chunk.audit))
 
 
-def _parse_chunk(source: Source, new: list[Incoming], load_id: str, started: dt.datetime) -> Chunk:
+def _parse_chunk(
+    source: Source, new: list[Incoming], load_id: str, started: dt.datetime, suppress: Suppression | None = None
+) -> Chunk:
     """Typed rows, rejects and audit rows of a chunk of files, in bulk (JSON lines, CSV) or record by record."""
     now = _now()
     if source.fmt in BULK_FORMATS:
@@ -121,8 +127,45 @@ def _parse_chunk(source: Source, new: list[Incoming], load_id: str, started: dt.
         )
         rejects = [(load_id, p.rel, line, raw, reason, now) for p in ok for line, raw, reason in p.rejects]
         counts = {p.rel: (len(p.rows), len(p.rejects)) for p in ok}
+    if suppress:
+        rows, rejects = _suppress(source, rows, rejects, suppress)
+        loaded = Counter(rows.column("_source_file").to_pylist())
+        rejected = Counter(r[1] for r in rejects)
+        counts = {f.rel: (loaded[f.rel], rejected[f.rel]) for f in good}
     audit = [_audit_row(load_id, source, f, counts[f.rel], started) for f in good]
     return Chunk(good, rows, arrow_table(REJECT_COLUMNS, rejects), audit, errors)
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """The hashed keys of erased customers (governance/erasure.py) and the salt they were hashed with."""
+
+    hashes: frozenset[str]
+    salt: str
+
+
+TOKEN = re.compile(r"[A-Za-z0-9_.@+\-]+")
+SUPPRESSED = "suppressed: the record of an erased customer"
+
+
+def _suppress(source: Source, rows: pa.Table, rejects: list[tuple], s: Suppression) -> tuple[pa.Table, list]:
+    """Set aside the records of erased customers: they become rejects that keep no personal data."""
+    drop = pa.array([False] * rows.num_rows)
+    for column in SOURCE_KEYS.get(source.name, {}):
+        values = [v for v in pc.unique(rows.column(column)).to_pylist() if v is not None]
+        matched = [v for v in values if key_hash(v, s.salt) in s.hashes]
+        if matched:
+            drop = pc.or_(drop, pc.fill_null(pc.is_in(rows.column(column), pa.array(matched)), False))
+    kept = []
+    for reject in rejects:  # a malformed record of theirs, found by its tokens
+        load_id, rel, line, raw, _, now = reject
+        erased = any(key_hash(t, s.salt) in s.hashes for t in set(TOKEN.findall(raw)))
+        kept.append((load_id, rel, line, ERASED, SUPPRESSED, now) if erased else reject)
+    if pc.any(drop).as_py():
+        gone = rows.filter(drop).select(["_load_id", "_source_file", "_line", "_loaded_at"]).to_pylist()
+        kept += [(r["_load_id"], r["_source_file"], r["_line"], ERASED, SUPPRESSED, r["_loaded_at"]) for r in gone]
+        rows = rows.filter(pc.invert(drop))
+    return rows, kept
 
 
 def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
@@ -185,7 +228,10 @@ def load_source(
     With `force`, files already loaded are read again and replace their rows (a partition re-run).
     """
     ensure_tables(wh, source)
-    chunk_files = settings().load_chunk_files
+    cfg = settings()
+    chunk_files = cfg.load_chunk_files
+    hashes = suppressed(wh)  # erased customers stay erased, whatever the files say
+    suppress = Suppression(frozenset(hashes), cfg.pii_salt) if hashes else None
     known = _known_files(wh, source)  # files with rows (or rejects) in raw to replace
     loaded = {} if force else _loaded_files(wh, source)
     summary = LoadSummary(source.name)
@@ -213,7 +259,7 @@ def load_source(
             size += len(data)
         if not new:
             continue
-        chunk = _parse_chunk(source, new, load_id, started)
+        chunk = _parse_chunk(source, new, load_id, started, suppress)
         for f in new:
             if f.rel in chunk.errors:
                 _record_failure(wh, source, f, chunk.errors[f.rel], load_id)

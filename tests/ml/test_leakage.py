@@ -7,18 +7,16 @@ today's (score) features, which proves they were read at all."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 import uuid
 from collections.abc import Iterator
 
 import pandas as pd
-import psycopg
 import pytest
 
 from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, connect
 from tests.ml.conftest import ML_AS_OF, ml_env
-from tests.warehouse.conftest import PG_ADMIN, drop_database, env, landing_of, materialize_all
+from tests.warehouse.conftest import env, fork, materialize_all
 
 HOLDOUT_END = dt.datetime.combine(ML_AS_OF - dt.timedelta(days=90) + dt.timedelta(days=1), dt.time())
 RECENT = dt.datetime.combine(ML_AS_OF - dt.timedelta(days=10), dt.time(12))  # inside today's lookback too
@@ -27,17 +25,9 @@ LOADED = {"_load_id": "leakage-test", "_source_file": "leakage_test", "_line": 1
 
 @pytest.fixture
 def ml_forked(ml_built, tmp_path) -> Iterator[dict[str, str]]:
-    """A private copy of the ML warehouse (file copy, or a Postgres template clone)."""
-    values = ml_env(ml_built["C360_TARGET"], tmp_path, f"c360_test_{uuid.uuid4().hex[:8]}")
-    shutil.copytree(landing_of(ml_built), tmp_path / "landing")
-    if ml_built["C360_TARGET"] == "duckdb":
-        shutil.copy2(ml_built["C360_DUCKDB_PATH"], values["C360_DUCKDB_PATH"])
-    else:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
-            con.execute(f'create database "{values["C360_PG_DATABASE"]}" template "{ml_built["C360_PG_DATABASE"]}"')
-    yield values
-    if ml_built["C360_TARGET"] == "postgres":
-        drop_database(values["C360_PG_DATABASE"])
+    """A private copy of the ML warehouse."""
+    with fork(ml_built, ml_env(ml_built["C360_TARGET"], tmp_path, f"c360_test_{uuid.uuid4().hex[:8]}")) as values:
+        yield values
 
 
 def features(values: dict, roles: tuple[str, ...]) -> pd.DataFrame:

@@ -157,3 +157,28 @@ def fresh(request, landing, tmp_path) -> Iterator[Settings]:
         yield settings()
     if request.param == "postgres":
         drop_database(database)
+
+
+@contextlib.contextmanager
+def fork(source: dict[str, str], values: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A private copy of a built warehouse and its landing zone, at `values` (file copy, or a Postgres
+    template clone); the copy of the landing zone keeps modification times, so nothing in it is new."""
+    shutil.copytree(landing_of(source), Path(values["C360_DATA_DIR"]) / "landing")
+    postgres = source["C360_TARGET"] == "postgres"
+    if postgres:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+            con.execute(f'create database "{values["C360_PG_DATABASE"]}" template "{source["C360_PG_DATABASE"]}"')
+    else:
+        shutil.copy2(source["C360_DUCKDB_PATH"], values["C360_DUCKDB_PATH"])
+    try:
+        yield values
+    finally:
+        if postgres:
+            drop_database(values["C360_PG_DATABASE"])
+
+
+@pytest.fixture
+def forked(built, tmp_path) -> Iterator[dict[str, str]]:
+    """A private copy of the built warehouse."""
+    with fork(built, target_env(built["C360_TARGET"], tmp_path, f"c360_test_{uuid.uuid4().hex[:8]}")) as values:
+        yield values

@@ -52,7 +52,12 @@ def test_each_source_has_its_cadence_schedule_and_partitions():
     graph = defs.resolve_asset_graph()
     schedules = {s.job_name: s for s in repo.schedule_defs}
     # one ingest schedule per cadence, plus weekly training and daily scoring of the models
-    assert set(schedules) == {f"ingest_{c}" for c in CRON} | {"ml_training", "ml_scoring", "quality_full"}
+    assert set(schedules) == {f"ingest_{c}" for c in CRON} | {
+        "ml_training",
+        "ml_scoring",
+        "quality_full",
+        "governance_retention",
+    }
     assert schedules["ml_training"].cron_schedule == "0 3 * * 1"
     assert schedules["ml_scoring"].cron_schedule == "0 4 * * *"
     for name, source in SOURCES.items():

@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
-import psycopg
 import pytest
 
 from c360_core.settings import settings
@@ -28,7 +27,6 @@ from simulator.landing import path_for
 from tests.simulator.readers import files, read_records
 from tests.warehouse.conftest import (
     END,
-    PG_ADMIN,
     TARGETS,
     drop_database,
     env,
@@ -196,22 +194,6 @@ def test_a_score_below_the_minimum_posts_one_alert_per_affected_dataset(defectiv
 
 
 # -- 3. blocking gate, 4. history --------------------------------------------------------------------
-
-
-@pytest.fixture
-def forked(built, tmp_path) -> Iterator[dict[str, str]]:
-    """A private copy of the built warehouse (file copy, or a Postgres template clone)."""
-    database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    values = target_env(built["C360_TARGET"], tmp_path, database)
-    shutil.copytree(landing_of(built), tmp_path / "landing")  # keeps modification times: nothing is new
-    if built["C360_TARGET"] == "duckdb":
-        shutil.copy2(built["C360_DUCKDB_PATH"], values["C360_DUCKDB_PATH"])
-    else:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
-            con.execute(f'create database "{database}" template "{built["C360_PG_DATABASE"]}"')
-    yield values
-    if built["C360_TARGET"] == "postgres":
-        drop_database(database)
 
 
 def _duplicate_a_customer_version(landing: Path) -> tuple[Path, str, str]:

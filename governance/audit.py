@@ -1,0 +1,62 @@
+"""The access trail: every query made through c360's own interfaces (`c360 sql`, `c360 mf`, any later
+API) gets one row in audit.access_log: who, as which role, the statement, the relations it touched, the
+rows it returned, how long it took, when, and whether it failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import os
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+from c360_core.warehouse import Warehouse, arrow_table, create_table
+
+COLUMNS = {
+    "accessed_at": "timestamp", "user_name": "varchar", "role_name": "varchar", "interface": "varchar",
+    "statement": "varchar", "relations": "varchar", "row_count": "bigint", "duration_ms": "double",
+    "status": "varchar", "error": "varchar",
+}  # fmt: skip
+
+
+@dataclass
+class Access:
+    interface: str  # sql, mf, ...
+    statement: str
+    role: str
+    started_at: dt.datetime
+    duration_ms: float
+    row_count: int | None = None
+    error: str | None = None
+
+
+def who() -> str:
+    """The person behind the call: C360_USER when a front end sets it, else the operating-system user."""
+    return os.environ.get("C360_USER") or getpass.getuser()
+
+
+def relations(statement: str, dialect: str) -> list[str]:
+    """schema.table of every table or view the statement names (CTE names excluded), sorted."""
+    try:
+        tree = sqlglot.parse(statement, read=dialect)
+    except sqlglot.errors.ParseError:
+        return []
+    ctes = {c.alias_or_name for t in tree if t for c in t.find_all(exp.CTE)}
+    found = {
+        ".".join(p for p in (t.db, t.name) if p)
+        for tree_ in tree
+        if tree_
+        for t in tree_.find_all(exp.Table)
+        if t.name and t.name not in ctes
+    }
+    return sorted(found)
+
+
+def record(wh: Warehouse, access: Access, dialect: str) -> None:
+    create_table(wh, "audit.access_log", COLUMNS)
+    row = (access.started_at, who(), access.role, access.interface, access.statement,
+           ",".join(relations(access.statement, dialect)) if access.interface == "sql" else "",
+           access.row_count, round(access.duration_ms, 3), "error" if access.error else "ok", access.error)  # fmt: skip
+    wh.insert_arrow("audit.access_log", arrow_table(COLUMNS, [row]))
