@@ -21,7 +21,7 @@ export UV_NO_PROGRESS := 1
 DEMO_CUSTOMERS ?= 10000
 DEMO_DEFECTS ?= 0.005
 
-.PHONY: setup demo test lint format bench ml-report ui mlflow-ui clean
+.PHONY: setup demo test lint format bench ml-report ui mlflow-ui docs clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,16 @@ demo: setup
 	@echo "Quality:    .venv/bin/c360 sql \"select dataset, cast(score as decimal(6, 2)) as score, failed_checks from marts.data_quality_daily order by score\""
 	@echo "Models:     .venv/bin/c360 sql \"select cluster_name, churn_risk_band, count(*) as customers, round(avg(predicted_clv), 2) as clv_90d from marts.customer_360 where cluster_name is not null group by all order by all\""
 	@echo "MLflow:     make mlflow-ui, then open http://127.0.0.1:5000 (runs, plots, champions)"
+
+DBT_DOCS := $(C360_DATA_DIR)/dbt-docs
+
+# the dbt docs site, offline: every model's description, columns and lineage in one HTML file. The catalog
+# (column types) comes from the demo warehouse when there is one, else from an empty throwaway DuckDB.
+docs: setup
+	@wh=$(WAREHOUSE); [ -f "$$wh" ] || wh=$$(mktemp -d)/docs.duckdb; \
+	cd dbt_project && C360_TARGET=duckdb C360_DUCKDB_PATH=$$wh $(BIN)/dbt docs generate --static --quiet \
+		--project-dir . --profiles-dir . --target-path $(DBT_DOCS)
+	@echo "dbt docs: open $(DBT_DOCS)/static_index.html in a browser (no server needed)"
 
 ui: setup
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
