@@ -27,6 +27,7 @@ class Settings:
     quality_min_score: float | None  # overrides quality/thresholds.yml for every dataset when set
     mlflow_tracking_uri: str  # the MLflow store: runs, metrics and the model registry
     load_chunk_files: int  # landing files per loader transaction (at most 64 MiB of them)
+    duckdb_memory_limit: str  # DuckDB's buffer limit, for c360's connections and dbt's (profiles.yml)
     pii_salt: str  # salts the consumer share's hashes and the erasure suppression list (docs/governance.md)
 
     @property
@@ -68,6 +69,7 @@ def settings() -> Settings:
         quality_min_score=float(min_score) if (min_score := os.environ.get("C360_QUALITY_MIN_SCORE")) else None,
         mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow.db'}"),
         load_chunk_files=int(os.environ.get("C360_LOAD_CHUNK_FILES", "2000")),
+        duckdb_memory_limit=os.environ.get("C360_DUCKDB_MEMORY_LIMIT", "3GB"),
         # the dbt macro pii_hash reads the same variable with the same default
         pii_salt=os.environ.get("C360_PII_SALT", "c360-local-development-salt"),
     )

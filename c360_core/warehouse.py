@@ -38,9 +38,10 @@ class Warehouse(Protocol):
 
 
 class DuckDBWarehouse:
-    def __init__(self, path) -> None:
+    def __init__(self, path, memory_limit: str = "3GB") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path))
+        # DuckDB would otherwise cache up to 80% of RAM; big loads spill to disk past the limit
+        self.con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
 
     def execute(self, sql, params=None) -> None:
         self.con.execute(sql, params or [])
@@ -152,7 +153,7 @@ def connect(cfg: Settings) -> Iterator[Warehouse]:
         ensure_pg_database(cfg)
         wh: Warehouse = PostgresWarehouse(cfg.pg_dsn)
     else:
-        wh = DuckDBWarehouse(cfg.duckdb_path)
+        wh = DuckDBWarehouse(cfg.duckdb_path, cfg.duckdb_memory_limit)
     try:
         for schema in SCHEMAS:
             wh.execute(f"create schema if not exists {schema}")

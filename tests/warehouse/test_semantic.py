@@ -171,6 +171,10 @@ def test_the_lens_query_through_the_mf_cli_equals_an_independent_count(built, tm
                   "--where", "{{ Dimension('customer__state') }} = 'CA'")  # fmt: skip
     found = {r["segment__segment_name"] or None: int(r["total_customers"]) for r in rows}
     assert found == expected
+    with env(built), connect(settings()) as wh:  # the call is in the access log (docs/governance.md)
+        _, logged = wh.query("select interface, statement, status from audit.access_log "
+                             "where interface = 'mf' order by accessed_at desc limit 1")  # fmt: skip
+    assert logged and logged[0][2] == "ok" and "total_customers" in logged[0][1] and "--csv" in logged[0][1]
     with env(built), connect(settings()) as wh:  # the saved query's table holds the same answer
         table = wh.fetch_frame("select * from semantic.lens_customers_by_segment_california")
     assert dict(zip(table["segment__segment_name"], table["total_customers"].astype(int), strict=True)) == expected
