@@ -7,7 +7,8 @@ import dagster as dg
 import yaml
 from dagster import AssetKey
 
-from orchestration.definitions import defs
+from orchestration.definitions import defs, ingest_hourly_schedule
+from orchestration.defs.ingest.assets import RELOAD_TAG
 from simulator.landing import SOURCES
 
 
@@ -103,3 +104,11 @@ def test_one_writer_per_warehouse_and_retries():
     assert "c360/warehouse" in sensors["c360_automation"].run_tags
     policy = defs.resolve_assets_def(AssetKey(["raw", "web_events"])).op.retry_policy
     assert policy.max_retries >= 2 and policy.backoff == dg.Backoff.EXPONENTIAL
+
+
+def test_the_hourly_schedule_loads_the_new_files_of_the_day_of_the_hour_that_closed():
+    for tick, day in ((dt.datetime(2026, 1, 2, 0, tzinfo=dt.UTC), "2026-01-01"),  # 23:00-24:00 closed
+                      (dt.datetime(2026, 1, 2, 5, tzinfo=dt.UTC), "2026-01-02")):  # fmt: skip
+        request = ingest_hourly_schedule(dg.build_schedule_context(scheduled_execution_time=tick))
+        assert request.partition_key == day
+        assert request.tags[RELOAD_TAG] == "changed"  # only the files not loaded yet
