@@ -1,7 +1,8 @@
 """The floor: one DuckDB statement from the landing files to customer_360's core columns.
 
 No rejects, no audit, no contracts, no history, no other mart: just the answer, as fast as an engine
-gives it, so that `make bench` can say how many times the floor the real pipeline costs.
+gives it (from plain or compressed files: DuckDB decompresses .gz and .zst by their names), so that
+`make bench` can say how many times the floor the real pipeline costs.
 `python -m bench.floor LANDING OUT.parquet [AS_OF]` (run as its own process by bench/run.py).
 """
 
@@ -15,11 +16,11 @@ import duckdb
 SQL = """
 copy (
     with customers as (
-        select * from read_csv('{landing}/crm/customers/customers_*.csv', header = true, all_varchar = true,
+        select * from read_csv('{landing}/crm/customers/customers_*.csv*', header = true, all_varchar = true,
             ignore_errors = true)
         qualify row_number() over (partition by customer_id order by updated_at desc) = 1
     ), orders as (
-        select * from read_json('{landing}/shop/orders/orders_*.jsonl', format = 'newline_delimited',
+        select * from read_json('{landing}/shop/orders/orders_*.jsonl*', format = 'newline_delimited',
             ignore_errors = true, columns = {{order_id: 'varchar', customer_id: 'varchar', order_date: 'timestamp',
             order_status: 'varchar', total_amount: 'double', updated_at: 'timestamp'}})
         qualify row_number() over (partition by order_id order by updated_at desc) = 1
@@ -29,7 +30,7 @@ copy (
         from orders where order_status not in ('Canceled', 'Returned') group by 1
     ), events as (
         select entity_id as customer_id, count(*) as events
-        from read_json('{landing}/web/events/date=*/hour=*/events.jsonl', format = 'newline_delimited',
+        from read_json('{landing}/web/events/date=*/hour=*/events.jsonl*', format = 'newline_delimited',
             ignore_errors = true, columns = {{activity_uuid: 'varchar', entity_id: 'varchar'}})
         where entity_id is not null group by 1
     )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
 
@@ -17,15 +19,43 @@ class Measurement:
     peak_rss_mib: float
 
 
+def _tree_rss(pid: int) -> int:
+    try:
+        root = psutil.Process(pid)
+        procs = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0
+    total = 0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            total += p.memory_info().rss
+    return total
+
+
 def run_stage(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
-    """wait4 reports the rusage of exactly this child, so stages don't mask each other's peaks."""
+    """Wall time and peak memory of one stage in its own process.
+
+    The peak is the larger of wait4's maximum resident set of any single process of the stage, and the
+    largest sum over its process tree (the stage, dbt, writer processes) sampled every 0.2 s.
+    """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})})
+    tree_peak, done = 0, threading.Event()
+
+    def sample() -> None:
+        nonlocal tree_peak
+        while not done.wait(0.2):
+            tree_peak = max(tree_peak, _tree_rss(proc.pid))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
+    done.set()
+    sampler.join()
     seconds = time.perf_counter() - t0
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"benchmark stage failed: {' '.join(cmd)}")
-    return Measurement(round(seconds, 2), round(usage.ru_maxrss / 1024, 1))
+    return Measurement(round(seconds, 2), round(max(usage.ru_maxrss * 1024, tree_peak) / 2**20, 1))
 
 
 def machine() -> dict:

@@ -26,7 +26,17 @@ def cli() -> None:
 @click.option("--order-batch-minutes", default=15, show_default=True, help="Width of order micro-batch files.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
 @click.option("--overwrite", is_flag=True, help="Replace a different dataset already in the landing root.")
-def generate(customers, seed, start, end, defects, out, order_batch_minutes, quiet, overwrite) -> None:
+@click.option(
+    "--compress",
+    type=click.Choice(["none", "gzip", "zstd"]),
+    default="none",
+    show_default=True,
+    help="Write landing files compressed (.gz or .zst); the loaders read them as they are.",
+)
+@click.option("--workers", type=int, help="Processes writing files (default: one per core); output is the same.")
+def generate(
+    customers, seed, start, end, defects, out, order_batch_minutes, quiet, overwrite, compress, workers
+) -> None:
     """Generate the seven source systems' files into the landing zone."""
     from simulator.config import GeneratorConfig
     from simulator.generate import LandingZoneInUse
@@ -35,10 +45,11 @@ def generate(customers, seed, start, end, defects, out, order_batch_minutes, qui
     today = dt.date.today()
     end_date = end.date() if end else today - dt.timedelta(days=1)
     start_date = start.date() if start else end_date - dt.timedelta(days=364)
-    kwargs = {"out": out} if out else {}
+    kwargs = ({"out": out} if out else {}) | ({"workers": workers} if workers else {})
     try:
         cfg = GeneratorConfig(customers=customers, seed=seed, start=start_date, end=end_date, defects=defects,
-                              order_batch_minutes=order_batch_minutes, quiet=quiet, **kwargs)  # fmt: skip
+                              order_batch_minutes=order_batch_minutes, quiet=quiet, compress=compress,
+                              **kwargs)  # fmt: skip
     except ValueError as err:
         raise click.BadParameter(str(err)) from err
     try:

@@ -130,6 +130,15 @@ def create_table(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
     wh.execute(f"create table if not exists {table} ({cols})")
 
 
+def table_exists(wh: Warehouse, table: str) -> bool:
+    """Whether schema.table exists (as a table or a view) in the warehouse."""
+    schema, name = table.split(".")
+    _, rows = wh.query(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
+    )
+    return rows[0][0] > 0
+
+
 def arrow_table(columns: dict[str, str], rows: list[tuple]) -> pa.Table:
     """Rows as an Arrow table typed by the same portable types, ready for `insert_arrow`."""
     values = list(zip(*rows, strict=True)) if rows else [()] * len(columns)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from c360_core.markers import replace_between
+from c360_core.markers import replace_between, rewrite
 from governance.pii import classified
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "governance.md"
@@ -33,5 +33,4 @@ def rendered(page: str) -> str:
 
 
 if __name__ == "__main__":
-    DOC.write_text(rendered(DOC.read_text()))
-    print(f"updated {DOC}")
+    rewrite(DOC, rendered)

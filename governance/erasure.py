@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from c360_core.settings import Settings
-from c360_core.warehouse import SCHEMAS, Warehouse, arrow_table, connect, create_table
+from c360_core.warehouse import SCHEMAS, Warehouse, arrow_table, connect, create_table, table_exists
 
 REQUEST_COLUMNS = {"request_id": "varchar", "customer_hash": "varchar", "reason": "varchar",
                    "requested_at": "timestamp", "rows_removed": "bigint", "values_scrubbed": "bigint"}  # fmt: skip
@@ -71,24 +71,17 @@ def suppressed(wh: Warehouse) -> set[str]:
     return {h for (h,) in wh.query("select key_hash from audit.erasure_suppression")[1]}
 
 
-def _exists(wh: Warehouse, table: str) -> bool:
-    schema, name = table.split(".")
-    _, rows = wh.query("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, name])  # fmt: skip
-    return rows[0][0] > 0
-
-
 def _identifiers(wh: Warehouse, customer_id: str) -> Identifiers:
     def values(sql: str) -> list[str]:
         return sorted({str(v) for (v,) in wh.query(sql, [customer_id])[1] if v})
 
     emails = phones = orders = sessions = []
-    if _exists(wh, "raw.customers"):
+    if table_exists(wh, "raw.customers"):
         emails = values("select email_address from raw.customers where customer_id = ?")
         phones = values("select phone_number from raw.customers where customer_id = ?")
-    if _exists(wh, "raw.orders"):
+    if table_exists(wh, "raw.orders"):
         orders = values("select order_id from raw.orders where customer_id = ?")
-    if _exists(wh, "raw.web_events"):
+    if table_exists(wh, "raw.web_events"):
         sessions = values("select session_id from raw.web_events where entity_id = ?")
     return Identifiers(customer_id, orders, sessions, [customer_id, *emails, *phones])
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 from c360_core.settings import Settings
-from c360_core.warehouse import Warehouse, arrow_table, connect, create_table
+from c360_core.warehouse import arrow_table, connect, create_table, table_exists
 from simulator.landing import period_of
 
 POLICY = Path(__file__).with_name("retention.yml")
@@ -52,13 +52,6 @@ def load_policies(path: Path | None = None) -> list[Policy]:
     return out
 
 
-def _exists(wh: Warehouse, table: str) -> bool:
-    schema, name = table.split(".")
-    _, rows = wh.query("select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-                       [schema, name])  # fmt: skip
-    return rows[0][0] > 0
-
-
 def apply_retention(cfg: Settings, policies: list[Policy] | None = None) -> list[Removed]:
     """Delete what the policies no longer keep, one transaction per source; returns what went."""
     policies = load_policies() if policies is None else policies
@@ -68,7 +61,7 @@ def apply_retention(cfg: Settings, policies: list[Policy] | None = None) -> list
         create_table(wh, "audit.retention_runs", RUN_COLUMNS)
         for p in policies:
             table = f"raw.{p.source}"
-            if p.days is None or not _exists(wh, table):
+            if p.days is None or not table_exists(wh, table):
                 continue
             cutoff = dt.datetime.combine(cfg.as_of_date - dt.timedelta(days=p.days), dt.time())
             with wh.transaction():

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from c360_core.markers import replace_between
+from c360_core.markers import replace_between, rewrite
 from quality.soda import contracts, declared_checks
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "quality.md"
@@ -29,5 +29,4 @@ def rendered(page: str) -> str:
 
 
 if __name__ == "__main__":
-    DOC.write_text(rendered(DOC.read_text()))
-    print(f"updated {DOC}")
+    rewrite(DOC, rendered)

@@ -26,6 +26,8 @@ class GeneratorConfig:
     out: Path = field(default_factory=lambda: default_data_dir() / "landing")
     order_batch_minutes: int = 15
     quiet: bool = False
+    compress: str = "none"  # none | gzip | zstd: landing files as they are, .gz or .zst
+    workers: int = 0  # processes writing files, 0 = one per core from 1M customer-days; the bytes never depend on it
 
     def __post_init__(self) -> None:
         if self.customers < 1:
@@ -34,12 +36,26 @@ class GeneratorConfig:
             raise ValueError(f"--end ({self.end}) is before --start ({self.start})")
         if not 0.0 <= self.defects <= MAX_DEFECT_RATE:
             raise ValueError(f"--defects must be between 0 and {MAX_DEFECT_RATE}, got {self.defects}")
+        if self.compress not in ("none", "gzip", "zstd"):
+            raise ValueError(f"--compress must be none, gzip or zstd, got {self.compress!r}")
+        if self.workers < 0:
+            raise ValueError("--workers must be at least 1 (or 0: automatic)")
         if self.order_batch_minutes <= 0 or 1440 % self.order_batch_minutes:
             raise ValueError("--order-batch-minutes must divide a day (e.g. 5, 15, 60)")
 
     @property
     def n_days(self) -> int:
         return (self.end - self.start).days + 1
+
+    @property
+    def writer_processes(self) -> int:
+        """Worker processes that write files beside the simulating one; 1 = all in one process.
+
+        Below a million customer-days, starting processes costs more than it saves.
+        """
+        if self.workers:
+            return self.workers
+        return (os.cpu_count() or 1) if self.customers * self.n_days >= 1_000_000 else 1
 
     @property
     def n_products(self) -> int:

@@ -6,7 +6,7 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.config import STREAM_CRM, GeneratorConfig, iso
-from simulator.population import Population, customer_row
+from simulator.population import Population, customer_rows
 
 LOYALTY_THRESHOLDS = np.array([2, 5, 9, 14])  # counted orders to reach tiers 2..5
 
@@ -43,4 +43,4 @@ def crm_day(pop: Population, cfg: GeneratorConfig, day: int) -> list[dict]:
     # Pre-existing customers in the first file carry their registration time.
     reg_ts = cfg.day_start(0) + (pop.reg_day[changed] * 86400 + pop.reg_second[changed]).astype("timedelta64[s]")
     ts = np.where(new[changed] & (pop.reg_day[changed] < day), reg_ts, start + seconds.astype("timedelta64[s]"))
-    return [customer_row(pop, cfg, int(i), t) for i, t in zip(changed, iso(ts), strict=True)]
+    return customer_rows(pop, cfg, changed, iso(ts))

@@ -8,6 +8,7 @@ Every planted defect is written to the manifest with its file and line.
 from __future__ import annotations
 
 import numpy as np
+import orjson
 
 # Per source: (kind, column) pairs planted per record at write time.
 KINDS: dict[str, list[tuple[str, str | None]]] = {
@@ -60,27 +61,49 @@ def _mutate(kind: str, column: str | None, row: dict, rng: np.random.Generator) 
     return True
 
 
+def picks(source: str, n: int, rate: float, rng: np.random.Generator) -> list[tuple[int, str, str | None]]:
+    """(row, kind, column) for the rows of n that draw a defect: one draw per row."""
+    kinds = KINDS.get(source, [])
+    if not rate or not kinds or not n:
+        return []
+    drawn = (rng.random(n) / rate).astype(np.int64)
+    return [(i, *kinds[drawn[i]]) for i in np.flatnonzero(drawn < len(kinds)).tolist()]
+
+
 def plant(source: str, rows: list[dict], rate: float, rng: np.random.Generator) -> list[dict]:
     """Plant defects in place; returns rows (duplicates appended after their original).
 
-    Each row gets `_defects`, a list of (kind, column). Rows that already carry
-    one (planted upstream, e.g. unknown customers) are left alone.
+    A row that gets a defect carries `_defects`, a list of (kind, column). Rows that
+    already carry one (planted upstream, e.g. unknown customers) are left alone.
     """
-    kinds = KINDS.get(source, [])
-    if not rate or not kinds:
-        return rows
-    draws = rng.random(len(rows))
-    out = []
-    for row, u in zip(rows, draws, strict=True):
-        row.setdefault("_defects", [])
-        out.append(row)
-        k = int(u / rate)
-        if row["_defects"] or k >= len(kinds):
+    duplicates = {}
+    for i, kind, column in picks(source, len(rows), rate, rng):  # only the rows that get a defect are visited
+        row = rows[i]
+        if row.get("_defects"):
             continue
-        kind, column = kinds[k]
         if kind == "duplicate_product_id":
-            dup = {**row, "sku_id": f"{row['sku_id']}D", "_defects": [(kind, column)]}
-            out.append(dup)
+            duplicates[i] = {**row, "sku_id": f"{row['sku_id']}D", "_defects": [(kind, column)]}
         elif kind == "malformed_line" or _mutate(kind, column, row, rng):
             row["_defects"] = [(kind, column)]
-    return out
+    if not duplicates:
+        return rows
+    return [r for i, row in enumerate(rows) for r in ((row, duplicates[i]) if i in duplicates else (row,))]
+
+
+def plant_lines(source: str, lines: list[bytes], row, rate: float, rng: np.random.Generator) -> list[tuple]:
+    """Plant defects in serialised JSON lines (`row(i)` gives line i as a dict); returns (line, kind, column, key).
+
+    The same draws, kinds and changes as `plant`, for sources written from columns.
+    """
+    planted = []
+    for i, kind, column in picks(source, len(lines), rate, rng):
+        record = row(i)
+        if kind == "malformed_line":
+            whole = orjson.dumps(record)
+            lines[i] = whole[: len(whole) // 2]  # a record cut off mid-write
+        elif _mutate(kind, column, record, rng):
+            lines[i] = orjson.dumps(record)
+        else:
+            continue
+        planted.append((i, kind, column, record))
+    return planted

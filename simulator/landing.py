@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import gzip
 import os
 import re
 from dataclasses import dataclass
@@ -74,6 +75,35 @@ SOURCES: dict[str, Source] = {
 }  # fmt: skip
 
 MANIFEST_DIR = "_manifest"  # beside the sources; loaders never read it
+COMPRESSED = (".gz", ".zst")  # a landing file may come compressed: events.jsonl.gz, customers_....csv.zst
+
+
+def files(landing: Path, source: str) -> list[Path]:
+    """A source's files in the landing zone, compressed or not; dot files are deliveries still in progress."""
+    pattern = SOURCES[source].pattern
+    found = [p for suffix in ("", *COMPRESSED) for p in landing.glob(pattern + suffix)]
+    return sorted(p for p in found if not p.name.startswith("."))
+
+
+def decompress(rel: str, data: bytes) -> bytes:
+    """A landing file's content: gunzipped or un-zstd'ed when its name says so. Raises ValueError if it is not."""
+    try:
+        if rel.endswith(".gz"):
+            return gzip.decompress(data)
+        if rel.endswith(".zst"):
+            import pyarrow as pa  # noqa: PLC0415  (only compressed landing zones need it)
+
+            return pa.input_stream(pa.py_buffer(data), compression="zstd").read()
+    except (OSError, EOFError, gzip.BadGzipFile) as err:
+        raise ValueError(f"cannot decompress {rel}: {err}") from err
+    return data
+
+
+def _uncompressed(rel: str) -> str:
+    for suffix in COMPRESSED:
+        if rel.endswith(suffix):
+            return rel.removesuffix(suffix)
+    return rel
 
 
 def path_for(source: str, stamp: str) -> str:
@@ -97,7 +127,7 @@ def period_of(source: str, rel: str) -> dt.datetime:
     An hourly web file `date=2026-01-01/hour=05` starts at 05:00, a daily file at midnight,
     a monthly brands file on the first of its month, an order micro-batch at its window start.
     """
-    match = _pattern_regex(SOURCES[source].pattern).match(rel)
+    match = _pattern_regex(SOURCES[source].pattern).match(_uncompressed(rel))
     if not match:
         raise ValueError(f"{rel!r} is not a {source} file ({SOURCES[source].pattern})")
     stamp = "T".join(match.groups())
@@ -114,10 +144,12 @@ def _first(base: Path, parts: list[str]) -> Path | None:
     if not parts:
         return base if base.is_file() else None
     head, rest = parts[0], parts[1:]
-    if "*" not in head:
+    heads = [head] if rest else [head + suffix for suffix in ("", *COMPRESSED)]  # a file may be compressed
+    if "*" not in head and rest:
         return _first(base / head, rest)
     try:
-        names = sorted(e.name for e in os.scandir(base) if fnmatch.fnmatch(e.name, head) and e.name[0] != ".")
+        entries = [e.name for e in os.scandir(base) if e.name[0] != "."]
+        names = sorted(n for n in entries if any(fnmatch.fnmatch(n, h) for h in heads))
     except (FileNotFoundError, NotADirectoryError):
         return None
     for name in names:

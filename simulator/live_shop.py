@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 import random
@@ -22,7 +23,7 @@ from pathlib import Path
 import psycopg
 
 from simulator import reference as ref
-from simulator.landing import SOURCES
+from simulator.landing import SOURCES, decompress, files
 
 # The shop database's own schema (Postgres), as the live shop writes it.
 SHOP_DDL = """
@@ -63,19 +64,20 @@ def _now() -> dt.datetime:
 def _latest_customers(landing: Path) -> dict[str, str]:
     """customer_id -> address, from the CRM files (a later file's record wins)."""
     out = {}
-    for path in sorted(landing.glob(SOURCES["customers"].pattern)):
-        with open(path, newline="") as f:
-            for row in csv.DictReader(f):
-                if row.get("customer_id"):
-                    out[row["customer_id"]] = f"{row['mailing_street']}, {row['city']}, {row['state']} {row['zipcode']}"
+    for path in files(landing, "customers"):
+        text = decompress(path.name, path.read_bytes()).decode()
+        for row in csv.DictReader(io.StringIO(text, newline="")):
+            if row.get("customer_id"):
+                out[row["customer_id"]] = f"{row['mailing_street']}, {row['city']}, {row['state']} {row['zipcode']}"
     return out
 
 
 def _latest_products(landing: Path) -> dict[str, float]:
-    files = sorted(landing.glob(SOURCES["products"].pattern))
-    if not files:
+    found = files(landing, "products")
+    if not found:
         return {}
-    return {p["product_id"]: float(p["sale_price"]) for p in json.loads(files[-1].read_text()) if p.get("sale_price")}
+    latest = json.loads(decompress(found[-1].name, found[-1].read_bytes()))
+    return {p["product_id"]: float(p["sale_price"]) for p in latest if p.get("sale_price")}
 
 
 class LiveShop:

@@ -134,31 +134,42 @@ def address(pop: Population, i: int) -> str:
     return f"{pop.street_no[i]} {ref.STREETS[pop.street[i]]}, {city}, {state} {zip_prefix}{pop.street_no[i] % 100:02d}"
 
 
-def customer_row(pop: Population, cfg: GeneratorConfig, i: int, updated_at: str) -> dict:
-    city, state, zip_prefix = ref.LOCATIONS[pop.location[i]]
-    first, last = ref.FIRST_NAMES[pop.first[i]], ref.LAST_NAMES[pop.last[i]]
-    phone = f"{pop.phone[i]:010d}"
-    reg = cfg.day_start(0) + np.timedelta64(int(pop.reg_day[i]) * 86400 + int(pop.reg_second[i]), "s")
-    return {
-        "customer_id": f"C{i + 1:07d}",
-        "first_name": first,
-        "last_name": last,
-        "gender": ref.GENDERS[pop.gender[i]],
-        "phone_number": f"+1-{phone[:3]}-{phone[3:6]}-{phone[6:]}",
-        "email_address": f"{first.lower()}.{last.lower()}{i + 1}@example.com",
-        "date_of_birth": str(pop.dob[i]),
-        "education_level": ref.EDUCATION_LEVELS[pop.education[i]],
-        "marital_status": ref.MARITAL_STATUSES[pop.marital[i]],
-        "number_of_children": int(pop.children[i]),
-        "registration_date": f"{reg}Z",
-        "occupation": ref.OCCUPATIONS[pop.occupation[i]],
-        "hobbies": ";".join(h for b, h in enumerate(ref.HOBBIES) if pop.hobbies[i] >> b & 1),
-        "annual_income": int(pop.income[i]),
-        "degree_of_loyalty": int(pop.loyalty[i]),
-        "mailing_street": f"{pop.street_no[i]} {ref.STREETS[pop.street[i]]}",
-        "city": city,
-        "state": state,
-        "country": ref.COUNTRY,
-        "zipcode": f"{zip_prefix}{pop.street_no[i] % 100:02d}",
-        "updated_at": updated_at,
-    }
+def customer_rows(pop: Population, cfg: GeneratorConfig, idx: np.ndarray, updated_at: list[str]) -> list[dict]:
+    """CRM records of customers `idx`, as of now. Columns are gathered once, not indexed row by row."""
+    reg = cfg.day_start(0) + (pop.reg_day[idx] * 86400 + pop.reg_second[idx]).astype("timedelta64[s]")
+    cols = {
+        name: getattr(pop, name)[idx].tolist()
+        for name in ("first", "last", "gender", "education", "marital", "children", "occupation", "hobbies",
+                     "income", "loyalty", "street_no", "street", "location", "phone")
+    }  # fmt: skip
+    dob, reg_iso = np.datetime_as_string(pop.dob[idx]).tolist(), np.datetime_as_string(reg, unit="s").tolist()
+    hobby_names = [";".join(h for b, h in enumerate(ref.HOBBIES) if m >> b & 1) for m in range(2 ** len(ref.HOBBIES))]
+    rows = []
+    for k, i in enumerate(idx.tolist()):
+        city, state, zip_prefix = ref.LOCATIONS[cols["location"][k]]
+        first, last = ref.FIRST_NAMES[cols["first"][k]], ref.LAST_NAMES[cols["last"][k]]
+        phone, street_no = f"{cols['phone'][k]:010d}", cols["street_no"][k]
+        rows.append({
+            "customer_id": f"C{i + 1:07d}",
+            "first_name": first,
+            "last_name": last,
+            "gender": ref.GENDERS[cols["gender"][k]],
+            "phone_number": f"+1-{phone[:3]}-{phone[3:6]}-{phone[6:]}",
+            "email_address": f"{first.lower()}.{last.lower()}{i + 1}@example.com",
+            "date_of_birth": dob[k],
+            "education_level": ref.EDUCATION_LEVELS[cols["education"][k]],
+            "marital_status": ref.MARITAL_STATUSES[cols["marital"][k]],
+            "number_of_children": cols["children"][k],
+            "registration_date": f"{reg_iso[k]}Z",
+            "occupation": ref.OCCUPATIONS[cols["occupation"][k]],
+            "hobbies": hobby_names[cols["hobbies"][k]],
+            "annual_income": cols["income"][k],
+            "degree_of_loyalty": cols["loyalty"][k],
+            "mailing_street": f"{street_no} {ref.STREETS[cols['street'][k]]}",
+            "city": city,
+            "state": state,
+            "country": ref.COUNTRY,
+            "zipcode": f"{zip_prefix}{street_no % 100:02d}",
+            "updated_at": updated_at[k],
+        })  # fmt: skip
+    return rows

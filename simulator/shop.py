@@ -165,23 +165,17 @@ class Shop:
             order_id, tx_id = f"O{self.n_orders + 1:09d}", f"T{self.n_tx + 1:010d}"
             self.n_orders, self.n_tx = self.n_orders + 1, self.n_tx + 1
             orders.transaction_id.append(tx_id)
-            base = {
-                "order_id": order_id,
-                "customer_id": unknown.get(j, f"C{c + 1:07d}"),
-                "order_date": at_iso["placed"][j],
-                "discounted_amount": float(orders.discount[j]),
-                "shipping_amount": float(orders.shipping[j]),
-                "total_amount": float(orders.total[j]),
-                "payment_method": ref.PAYMENT_METHODS[method[j]],
-                "billing_address": where,
-                "shipping_address": where,
-                "transaction_id": tx_id,
-            }
-            defects = [("unknown_customer", "customer_id")] if j in unknown else []
+            customer_id = unknown.get(j, f"C{c + 1:07d}")
+            amounts = {"discounted_amount": float(orders.discount[j]), "shipping_amount": float(orders.shipping[j]),
+                       "total_amount": float(orders.total[j]), "payment_method": ref.PAYMENT_METHODS[method[j]],
+                       "billing_address": where, "shipping_address": where, "transaction_id": tx_id}  # fmt: skip
+            defects = {"_defects": [("unknown_customer", "customer_id")]} if j in unknown else {}
             versions = self._lifecycle(orders.outcome[j], {k: (int(at[k][j]), at_iso[k][j]) for k in at})
-            for status, t, t_iso, delivered in versions:
-                row = {**base, "order_status": status, "order_delivery_date": delivered, "updated_at": t_iso}
-                self.orders.put({**row, "_t": t, "_defects": defects})
+            for status, t, t_iso, delivered in versions:  # built in column order: the writer dumps it as is
+                self.orders.put({"order_id": order_id, "customer_id": customer_id, "order_date": at_iso["placed"][j],
+                                 "order_status": status, "order_delivery_date": delivered, **amounts,
+                                 "updated_at": t_iso, "_t": t, **defects})  # fmt: skip
+            base = {"order_id": order_id, **amounts}
             self._payments(rng, base, at["paid"][j], at_iso["paid"][j], versions[-1])
             for k in range(orders.item_offset[j], orders.item_offset[j] + orders.n_items[j]):
                 self.n_lines += 1

@@ -15,9 +15,9 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.catalog import Catalog
-from simulator.config import STREAM_WEB, GeneratorConfig, iso
+from simulator.config import STREAM_WEB, GeneratorConfig
 from simulator.population import Population
-from simulator.shop import DayOrders, Outbox, Shop, season, time_of_day
+from simulator.shop import DayOrders, Shop, season, time_of_day
 
 BROWSE, INTENT, PURCHASE, ANONYMOUS = range(4)
 PV, VIEW, FAV, CART, REMOVE, ORDER = range(6)
@@ -101,7 +101,10 @@ def _counts(rng, pop: Population, ses: Sessions, orders: DayOrders) -> np.ndarra
 class Web:
     def __init__(self, cfg: GeneratorConfig, pop: Population, cat: Catalog, shop: Shop) -> None:
         self.cfg, self.pop, self.cat, self.shop = cfg, pop, cat, shop
-        self.events = Outbox(cfg)
+        self.customer_ids = pop.customer_id.astype("S")
+        self.skus = cat.sku_id.astype("S")
+        self.today: EventBatch | None = None
+        self.spill: EventBatch | None = None
 
     def day(self, day: int, orders: DayOrders) -> None:
         rng = self.cfg.rng(STREAM_WEB, day)
@@ -179,30 +182,113 @@ class Web:
         return (~never[ev.sess] & after_login) | ((ev.action >= CART) & (ses.customer[ev.sess] >= 0))
 
     def _emit(self, rng, day: int, ses: Sessions, ev: Events, orders: DayOrders) -> None:
+        """The day's events as columns (numpy, no Python loop per event); a writer turns them into rows."""
         channel, sources, anon_ids = self._session_attributes(rng, ses)
         logged = self._logged_in(rng, ses, ev)
-        uuids = rng.bytes(16 * len(ev.sess)).hex()
+        uuids = _uuids(rng.bytes(16 * len(ev.sess)))
         date = self.cfg.day(day).strftime("%Y%m%d")
-        ts_iso, start_iso = iso(ev.ts.astype("datetime64[s]")), iso(ses.start.astype("datetime64[s]"))
         occurrence = np.where(ev.action == VIEW, 1 + rng.poisson(0.25, len(ev.sess)), 1)
-        for e in range(len(ev.sess)):
-            s, a, c, p = ev.sess[e], ev.action[e], ses.customer[ev.sess[e]], ev.product[e]
-            o = ses.order[s]
-            u = uuids[32 * e : 32 * e + 32]
-            self.events.put({
-                "activity_uuid": f"{u[:8]}-{u[8:12]}-4{u[13:16]}-a{u[17:20]}-{u[20:]}",
-                "session_id": f"S{date}-{s:07d}",
-                "anonymous_id": anon_ids[s],
-                "entity_id": f"C{c + 1:07d}" if logged[e] else None,
-                "visit_start_ts": start_iso[s],
-                "activity_ts": ts_iso[e],
-                "event_action": ref.EVENT_ACTIONS[a],
-                "product_sku": str(self.cat.sku_id[p]) if p >= 0 else None,
-                "quantity": int(ev.qty[e]) if a in (CART, REMOVE, ORDER) else None,
-                "order_value": float(orders.total[o]) if a == ORDER else None,
-                "transaction_id": orders.transaction_id[o] if a == ORDER else None,
-                "traffic_channel": ref.CHANNELS[channel[s]],
-                "traffic_source": sources[s],
-                "occurrence": int(occurrence[e]),
-                "_t": int(ev.ts[e]),
-            })  # fmt: skip
+        sess, action, ordered = ev.sess, ev.action, ev.action == ORDER
+        session_ids = np.strings.add(f"S{date}-".encode(), np.strings.zfill(np.arange(len(ses.kind)).astype("S"), 7))
+        order = np.maximum(ses.order[sess], 0)
+        tx_ids = np.array(orders.transaction_id or [""], dtype="S")
+        events = {
+            "activity_uuid": uuids,
+            "session_id": session_ids[sess],
+            "anonymous_id": anon_ids.astype("S")[sess],
+            "entity_id": self.customer_ids[np.maximum(ses.customer[sess], 0)],
+            "visit_start_ts": _iso_bytes(ses.start)[sess],
+            "activity_ts": _iso_bytes(ev.ts),
+            "event_action": np.array(ref.EVENT_ACTIONS, dtype="S")[action],
+            "product_sku": self.skus[ev.product],
+            "quantity": ev.qty,
+            "order_value": np.append(orders.total, 0.0)[order],
+            "transaction_id": tx_ids[order],
+            "traffic_channel": np.array(ref.CHANNELS, dtype="S")[channel][sess],
+            "traffic_source": np.array(sources, dtype="S")[sess],
+            "occurrence": occurrence,
+        }
+        nulls = {"entity_id": ~logged, "product_sku": ev.product < 0, "quantity": action < CART,
+                 "order_value": ~ordered, "transaction_id": ~ordered}  # fmt: skip
+        self._queue(day, EventBatch(events, nulls, ev.ts))
+
+    def _queue(self, day: int, batch: EventBatch) -> None:
+        """Keep events after midnight (sessions that run past it) for the next day's files."""
+        if self.spill is not None:
+            batch = EventBatch.concat(self.spill, batch)
+        order = np.argsort(batch.ts, kind="stable")  # the order the old per-row outbox gave
+        batch = batch.take(order)
+        cut = int(np.searchsorted(batch.ts, int(self.cfg.day_start(day + 1).astype("int64"))))
+        self.today, self.spill = batch.slice(0, cut), batch.slice(cut, len(batch))
+
+    def take(self, day: int) -> EventBatch:
+        """The events whose time falls on `day` (called right after `day(day)`), sorted by time."""
+        return self.today
+
+
+def _iso_bytes(seconds: np.ndarray) -> np.ndarray:
+    return np.strings.add(np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").astype("S"), b"Z")
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", np.uint8)
+
+
+def _uuids(raw: bytes) -> np.ndarray:
+    """Version-4-style ids from 16 random bytes each: hex digits 12 and 16 set to '4' and 'a'."""
+    b = np.frombuffer(raw, np.uint8).reshape(-1, 16)
+    h = np.empty((len(b), 32), np.uint8)
+    h[:, 0::2], h[:, 1::2] = _HEX[b >> 4], _HEX[b & 15]
+    out = np.full((len(b), 36), ord("-"), np.uint8)
+    out[:, 0:8], out[:, 9:13], out[:, 15:18], out[:, 20:23], out[:, 24:36] = (
+        h[:, 0:8], h[:, 8:12], h[:, 13:16], h[:, 17:20], h[:, 20:32])  # fmt: skip
+    out[:, 14], out[:, 19] = ord("4"), ord("a")
+    return out.view("S36").ravel()
+
+
+class EventBatch:
+    """Web events as columns (the landing columns, in order; text as bytes), their nulls and epoch seconds.
+
+    Small to hand to another process (arrays pickle as buffers). `json_lines` serialises all of them
+    with numpy string operations, byte for byte what orjson makes of `row(i)`
+    (tests/simulator/test_determinism.py holds the two together).
+    """
+
+    def __init__(self, columns: dict[str, np.ndarray], nulls: dict[str, np.ndarray], ts: np.ndarray) -> None:
+        self.columns, self.nulls, self.ts = columns, nulls, ts
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def _map(self, pick) -> EventBatch:
+        return EventBatch({k: pick(v) for k, v in self.columns.items()}, {k: pick(v) for k, v in self.nulls.items()},
+                          pick(self.ts))  # fmt: skip
+
+    def take(self, index: np.ndarray) -> EventBatch:
+        return self._map(lambda v: v[index])
+
+    def slice(self, lo: int, hi: int) -> EventBatch:
+        return self._map(lambda v: v[lo:hi])
+
+    @staticmethod
+    def concat(a: EventBatch, b: EventBatch) -> EventBatch:
+        join = {k: np.concatenate([a.columns[k], b.columns[k]]) for k in b.columns}
+        nulls = {k: np.concatenate([a.nulls[k], b.nulls[k]]) for k in b.nulls}
+        return EventBatch(join, nulls, np.concatenate([a.ts, b.ts]))
+
+    def row(self, i: int) -> dict:
+        out = {}
+        for k, v in self.columns.items():
+            value = None if k in self.nulls and self.nulls[k][i] else v[i].item()
+            out[k] = value.decode() if isinstance(value, bytes) else value
+        return out
+
+    def json_lines(self) -> list[bytes]:
+        """One JSON object per event. Text needs no escaping: ids, timestamps and reference names only."""
+        line = None
+        for n, (k, v) in enumerate(self.columns.items()):
+            text = np.strings.add(np.strings.add(b'"', v), b'"') if v.dtype.kind == "S" else v.astype("S")
+            if k in self.nulls:
+                text = np.where(self.nulls[k], b"null", text)
+            part = np.strings.add(("{" if n == 0 else ",").encode() + f'"{k}":'.encode(), text)
+            line = part if line is None else np.strings.add(line, part)
+        return np.strings.add(line, b"}").tolist() if line is not None else []

@@ -30,7 +30,7 @@ from c360_core.warehouse import Warehouse, arrow_table, create_table
 from governance.erasure import ERASED, SOURCE_KEYS, key_hash, suppressed
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file, sha256
-from simulator.landing import Source, period_of
+from simulator.landing import Source, decompress, files, period_of
 
 CHUNK_BYTES = 64 * 2**20  # a chunk commits in one transaction and bounds memory (~0.5 GB of rows at most)
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
@@ -49,10 +49,11 @@ class Incoming:
     """A landing file read for loading: its bytes, their hash and its modification time."""
 
     rel: str
-    data: bytes
-    digest: str
+    data: bytes  # the content (decompressed when the file is .gz or .zst)
+    digest: str  # of the file as it lies in the landing zone
     modified_at: dt.datetime
     known: bool  # loaded (or tried) before: its old rows are deleted first; a first load deletes nothing
+    size: int  # bytes on disk
 
 
 @dataclass
@@ -89,7 +90,7 @@ def _now() -> dt.datetime:
 
 def _audit_row(load_id: str, source: Source, f: Incoming, counts: tuple[int, int], started: dt.datetime) -> tuple:
     loaded, rejected = counts
-    return (load_id, source.name, f.rel, f.digest, len(f.data), f.modified_at, loaded + rejected, loaded, rejected,
+    return (load_id, source.name, f.rel, f.digest, f.size, f.modified_at, loaded + rejected, loaded, rejected,
             started, _now(), "loaded", None)  # fmt: skip
 
 
@@ -178,13 +179,13 @@ def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:
 
 def _record_failure(wh: Warehouse, source: Source, f: Incoming, error: str, load_id: str) -> None:
     now = _now()
-    row = (load_id, source.name, f.rel, f.digest, len(f.data), f.modified_at, 0, 0, 0, now, now, "failed", error)
+    row = (load_id, source.name, f.rel, f.digest, f.size, f.modified_at, 0, 0, 0, now, now, "failed", error)
     wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, [row]))
 
 
 def landing_files(landing: Path, source: Source) -> list[Path]:
-    """The source's files in the landing zone; dot files are deliveries still in progress."""
-    return sorted(p for p in landing.glob(source.pattern) if not p.name.startswith("."))
+    """The source's files in the landing zone, compressed or not; dot files are deliveries still in progress."""
+    return files(landing, source.name)
 
 
 @dataclass(frozen=True)
@@ -196,22 +197,23 @@ class Loaded:
     modified_at: dt.datetime | None
 
 
-def _known_files(wh: Warehouse, source: Source) -> set[str]:
-    _, rows = wh.query("select distinct file from audit.load_runs where source = ?", [source.name])
-    return {f for (f,) in rows}
-
-
-def _loaded_files(wh: Warehouse, source: Source) -> dict[str, Loaded]:
+def _audited_files(wh: Warehouse, source: Source) -> dict[str, Loaded | None]:
+    """Every file the audit has seen: its state as loaded when its newest audit row says its rows are
+    in raw, else None (failed or removed)."""
     sql = """
-        select file, file_sha256, file_bytes, file_modified_at from (
+        select file, status, file_sha256, file_bytes, file_modified_at from (
             select file, file_sha256, file_bytes, file_modified_at, status,
                 row_number() over (partition by file order by finished_at desc, status desc) as newest
             from audit.load_runs where source = ?
         ) as latest
-        where newest = 1 and status = 'loaded'
+        where newest = 1
     """
     _, rows = wh.query(sql, [source.name])
-    return {f: Loaded(sha, size, modified) for f, sha, size, modified in rows}
+    return {f: Loaded(sha, size, modified) if status == "loaded" else None for f, status, sha, size, modified in rows}
+
+
+def _loaded_files(wh: Warehouse, source: Source) -> dict[str, Loaded]:
+    return {f: seen for f, seen in _audited_files(wh, source).items() if seen is not None}
 
 
 def load_source(
@@ -232,8 +234,9 @@ def load_source(
     chunk_files = cfg.load_chunk_files
     hashes = suppressed(wh)  # erased customers stay erased, whatever the files say
     suppress = Suppression(frozenset(hashes), cfg.pii_salt) if hashes else None
-    known = _known_files(wh, source)  # files with rows (or rejects) in raw to replace
-    loaded = {} if force else _loaded_files(wh, source)
+    audited = _audited_files(wh, source)
+    known = set(audited)  # files that may have rows (or rejects) in raw to replace
+    loaded = {} if force else {f: seen for f, seen in audited.items() if seen is not None}
     summary = LoadSummary(source.name)
     load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
@@ -255,8 +258,15 @@ def load_source(
                 summary.files_skipped += 1
                 continue
             mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
-            new.append(Incoming(rel, data, digest, mtime, known=rel in known))
-            size += len(data)
+            f = Incoming(rel, data, digest, mtime, known=rel in known, size=len(data))
+            try:
+                f.data = decompress(rel, data)
+            except ValueError as err:  # a broken .gz/.zst: the file fails, with the reason, like unreadable text
+                _record_failure(wh, source, f, str(err), load_id)
+                summary.failures.append(str(err))
+                continue
+            new.append(f)
+            size += len(f.data)
         if not new:
             continue
         chunk = _parse_chunk(source, new, load_id, started, suppress)

@@ -12,14 +12,10 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from metricflow.engine.metricflow_engine import MetricFlowEngine, MetricFlowQueryRequest
-from metricflow.protocols.sql_client import SqlEngine
-from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer
-from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer
-from metricflow_semantics.model.dbt_manifest_parser import parse_manifest_from_dbt_generated_manifest
-from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup
-
 from c360_core.warehouse import Warehouse
+
+# MetricFlow is imported where it is used: it costs ~0.5 s, and every process that loads the code
+# location (an hourly load, a sensor tick) would pay it without running a saved query.
 
 SCHEMA = "semantic"
 
@@ -31,11 +27,16 @@ class _Dialect:
     target: str
 
     @property
-    def sql_engine_type(self) -> SqlEngine:
+    def sql_engine_type(self):
+        from metricflow.protocols.sql_client import SqlEngine  # noqa: PLC0415
+
         return SqlEngine.POSTGRES if self.target == "postgres" else SqlEngine.DUCKDB
 
     @cached_property
     def sql_plan_renderer(self):
+        from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer  # noqa: PLC0415
+        from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer  # noqa: PLC0415
+
         return PostgresSQLSqlPlanRenderer() if self.target == "postgres" else DuckDbSqlPlanRenderer()
 
     def query(self, *args, **kwargs):
@@ -48,16 +49,26 @@ class SemanticLayer:
     """The saved queries of one semantic manifest (dbt writes target/semantic_manifest.json)."""
 
     def __init__(self, semantic_manifest: Path, target: str) -> None:
+        from metricflow.engine.metricflow_engine import MetricFlowEngine  # noqa: PLC0415
+        from metricflow_semantics.model.dbt_manifest_parser import (  # noqa: PLC0415
+            parse_manifest_from_dbt_generated_manifest,
+        )
+        from metricflow_semantics.model.semantic_manifest_lookup import SemanticManifestLookup  # noqa: PLC0415
+
         manifest = parse_manifest_from_dbt_generated_manifest(semantic_manifest.read_text())
         self.saved_queries = sorted(q.name for q in manifest.saved_queries)
         self.engine = MetricFlowEngine(SemanticManifestLookup(manifest), _Dialect(target))
 
     def sql(self, saved_query: str) -> str:
+        from metricflow.engine.metricflow_engine import MetricFlowQueryRequest  # noqa: PLC0415
+
         request = MetricFlowQueryRequest.create(saved_query_name=saved_query)
         return self.engine.explain(request).sql_statement.sql
 
     def metric_sql(self, metrics: list[str], group_by: list[str] = (), where: list[str] = ()) -> str:
         """The SQL of an ad-hoc query, as `mf query --metrics ... --group-by ... --where ...` runs it."""
+        from metricflow.engine.metricflow_engine import MetricFlowQueryRequest  # noqa: PLC0415
+
         request = MetricFlowQueryRequest.create(metric_names=metrics, group_by_names=list(group_by) or None,
                                                 where_constraints=list(where) or None)  # fmt: skip
         return self.engine.explain(request).sql_statement.sql

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from c360_core.markers import replace_between
+from c360_core.markers import replace_between, rewrite
 
 ROOT = Path(__file__).resolve().parents[2]
 SEMANTIC = ROOT / "dbt_project" / "models" / "semantic"
@@ -77,5 +77,4 @@ def render(page: str) -> str:
 
 
 if __name__ == "__main__":
-    PAGE.write_text(render(PAGE.read_text()))
-    print(f"wrote {PAGE}")
+    rewrite(PAGE, render)
