@@ -72,7 +72,7 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
     """Load the landing zone and build the models, in-process, on the configured target."""
     from rich.console import Console
 
-    from c360_cli.run import BadSelection
+    from c360_cli.run import BadSelection, show_progress
     from c360_cli.run import materialize as run
     from c360_core.settings import settings
     from orchestration.lib.instance import export_dagster_env
@@ -82,6 +82,7 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
     console = Console()
     where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
     console.print(f"Materializing on {where} (as of {cfg.as_of_date})")
+    show_progress(console)
     try:
         ok = run(select, console, partition_range=partition_range, full_refresh=full_refresh, timings=timings)
     except BadSelection as err:

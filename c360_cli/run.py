@@ -8,6 +8,7 @@ partitioning (a single-run backfill of its range), then one run for the dbt mode
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import time
@@ -168,6 +169,24 @@ def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = Fal
     for step in steps:  # the same one-writer tag as the scheduled and sensor runs
         step.tags.update(warehouse_tags())
     return steps
+
+
+class _ProgressLines(logging.Handler):
+    """The loaders' progress lines (logger c360.load), printed as they come."""
+
+    def __init__(self, console: Console):
+        super().__init__(logging.INFO)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.console.print(f"  {record.getMessage()}", style="dim", markup=False, highlight=False)
+
+
+def show_progress(console: Console) -> None:
+    progress = logging.getLogger("c360.load")
+    progress.setLevel(logging.INFO)
+    if not any(isinstance(h, _ProgressLines) for h in progress.handlers):
+        progress.addHandler(_ProgressLines(console))
 
 
 def _report(record, console: Console) -> None:

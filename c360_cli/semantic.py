@@ -16,7 +16,7 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.audit import Access, record
 from orchestration.defs.dbt.assets import dbt_env
-from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE
+from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE, project_target
 
 MF = Path(sys.executable).parent / "mf"
 
@@ -26,11 +26,12 @@ def run_mf(args: list[str]) -> int:
     re-parse for this warehouse (a few seconds), then run mf with the same environment."""
     env = {**os.environ, **dbt_env(), "C360_AS_OF_DATE": settings().as_of_date.isoformat()}
     parse = [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    parsed = subprocess.run(parse, env=env, cwd=DBT_DIR, check=False)
-    if parsed.returncode:
-        return parsed.returncode
-    started, clock = dt.datetime.now(dt.UTC).replace(tzinfo=None), time.perf_counter()
-    code = subprocess.run([str(MF), *args], env=env, cwd=DBT_DIR, check=False).returncode
+    with project_target():  # another warehouse's mf call waits: the manifest is this one's until mf has read it
+        parsed = subprocess.run(parse, env=env, cwd=DBT_DIR, check=False)
+        if parsed.returncode:
+            return parsed.returncode
+        started, clock = dt.datetime.now(dt.UTC).replace(tzinfo=None), time.perf_counter()
+        code = subprocess.run([str(MF), *args], env=env, cwd=DBT_DIR, check=False).returncode
     cfg = settings()
     role = "owner" if cfg.target == "duckdb" else cfg.pg_user
     error = None if code == 0 else f"mf exited with {code}"

@@ -10,12 +10,16 @@ Files commit in chunks, each in one transaction: its rows, its rejects and
 its audit rows commit together or not at all. So a crash never leaves a part
 of a file behind. A file that cannot be read gets an audit row with its error,
 and loads nothing.
+Progress is logged (logger `c360.load`: the first chunk, then every 10 s): the Dagster UI shows it in the run's
+log and `c360 materialize` prints it, so a long first load shows its progress.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +36,8 @@ from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file, sha256
 from simulator.landing import Source, decompress, files, period_of
 
+log = logging.getLogger("c360.load")
+PROGRESS_EVERY = 10.0  # seconds between progress lines (the first and the last chunk are always logged)
 CHUNK_BYTES = 64 * 2**20  # a chunk commits in one transaction and bounds memory (~0.5 GB of rows at most)
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
 REJECT_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "record": "varchar",
@@ -240,7 +246,7 @@ def load_source(
     summary = LoadSummary(source.name)
     load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
-    i = 0
+    i, last_log = 0, None
     while i < len(paths):
         started = _now()
         new: list[Incoming] = []
@@ -280,6 +286,16 @@ def load_source(
         summary.rows_loaded += chunk.rows.num_rows
         summary.rows_rejected += chunk.rejects.num_rows
         summary.rows_read += chunk.rows.num_rows + chunk.rejects.num_rows
+        if last_log is None or time.monotonic() - last_log > PROGRESS_EVERY or i == len(paths):
+            last_log = time.monotonic()
+            log.info(
+                "%s: %s of %s files done (%s rows loaded, %s rejected)",
+                source.name,
+                f"{i:,}",
+                f"{len(paths):,}",
+                f"{summary.rows_loaded:,}",
+                f"{summary.rows_rejected:,}",
+            )
         if on_chunk:
             on_chunk(summary)
     return summary

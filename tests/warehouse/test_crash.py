@@ -1,10 +1,11 @@
 """Crash safety of `c360 materialize`, each fault injected into a real run in its own process.
 
 - kill -9 in the middle of a load, then a re-run: nothing lost, nothing duplicated, counts reconcile;
-- PostgreSQL restarted in the middle of a run: a clear error or a retry, and a re-run completes;
+- PostgreSQL (a private server) restarted in the middle of a run: a clear error or a retry, and a re-run completes;
 - the DuckDB file's disk fills up (a small tmpfs): a clear error, and the warehouse
   opens afterwards with every file it holds complete and what it held before unchanged.
-Loads commit a few files per transaction (C360_LOAD_CHUNK_FILES) so that a fault lands mid-load.
+Loads commit a few files per transaction (C360_LOAD_CHUNK_FILES) so that a fault lands mid-load; the
+faults wait for the loader's first progress line, not for a time, so they land mid-load on any machine.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import dataclasses
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -86,8 +88,7 @@ def web_files_loaded(cfg) -> int:
 def test_kill_9_mid_load_then_a_rerun_loses_and_duplicates_nothing(fresh, tmp_path):
     child = child_env(fresh, tmp_path)
     proc = start(child)
-    wait_for(proc, "web_events [")  # the last source's load has begun
-    time.sleep(1.5)
+    wait_for(proc, "web_events: ")  # the loader's first progress line: its first chunk has committed
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     total = len(list(fresh.landing.glob(SOURCES["web_events"].pattern)))
@@ -97,25 +98,55 @@ def test_kill_9_mid_load_then_a_rerun_loses_and_duplicates_nothing(fresh, tmp_pa
     reconciles(fresh)
 
 
-def restart_postgres() -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
-                   check=True, timeout=120)  # fmt: skip
+def pg_bin(tool: str) -> str:
+    version = sorted(os.listdir("/usr/lib/postgresql"), key=int)[-1]
+    return f"/usr/lib/postgresql/{version}/bin/{tool}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def private_postgres() -> Iterator[tuple[int, Callable[[], None]]]:
+    """A PostgreSQL server of the test's own (initdb, trust auth, a free port): restarting it disturbs no
+    other test, so the suite may run in parallel. Yields its port and a function that restarts it."""
+    home = Path(tempfile.mkdtemp(prefix="c360-pg-"))
+    shutil.chown(home, "postgres", "postgres")
+    data, port = home / "data", free_port()
+
+    def pg_ctl(*args: str) -> None:
+        opts = f"-p {port} -k {home} -c listen_addresses=127.0.0.1 -c fsync=off"
+        cmd = ["runuser", "-u", "postgres", "--", pg_bin("pg_ctl"), "-D", str(data), "-o", opts, "-w", *args]
+        subprocess.run(cmd, check=True, timeout=120, capture_output=True)
+
+    subprocess.run(["runuser", "-u", "postgres", "--", pg_bin("initdb"), "-D", str(data), "-U", "postgres",
+                    "--auth=trust", "--no-sync"], check=True, timeout=120, capture_output=True)  # fmt: skip
+    log = str(home / "server.log")  # the server's output: a pipe would keep pg_ctl's caller waiting
+    pg_ctl("-l", log, "start")
+    try:
+        yield port, lambda: pg_ctl("-l", log, "-m", "fast", "restart")
+    finally:
+        pg_ctl("-m", "immediate", "stop")
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.mark.parametrize("fresh", ["postgres"], indirect=True)
 def test_postgres_restarted_mid_run_gives_a_clear_error_and_the_retry_completes(fresh, tmp_path):
-    child = child_env(fresh, tmp_path)
-    proc = start(child)
-    seen = wait_for(proc, "web_events [")
-    time.sleep(1.0)
-    restart_postgres()
-    rest, _ = proc.communicate(timeout=900)
-    out = "".join(seen) + rest
-    if proc.returncode != 0:  # the run's own retries did not outlast the restart: it says why
-        assert "terminating connection" in out or "connection" in out.lower(), out[-4000:]
-    finish(child)
-    reconciles(fresh)
+    with private_postgres() as (port, restart):
+        cfg = dataclasses.replace(fresh, pg_port=port)
+        child = child_env(cfg, tmp_path) | {"C360_PG_PORT": str(port)}
+        proc = start(child)
+        seen = wait_for(proc, "web_events: ")  # the web load is under way
+        restart()
+        rest, _ = proc.communicate(timeout=900)
+        out = "".join(seen) + rest
+        if proc.returncode != 0:  # the run's own retries did not outlast the restart: it says why
+            assert "terminating connection" in out or "connection" in out.lower(), out[-4000:]
+        finish(child)
+        reconciles(cfg)
 
 
 @contextlib.contextmanager

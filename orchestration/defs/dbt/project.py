@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -14,13 +17,26 @@ DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
 dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
+@contextlib.contextmanager
+def project_target() -> Iterator[Path]:
+    """dbt_project/target, held by this process alone: processes that parse into it and read what they
+    parsed (the definitions at start-up, `c360 mf`) take turns, so none reads another's half-written file."""
+    target = dbt_project.manifest_path.parent
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / ".c360.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield target
+
+
 def ensure_manifest() -> Path:
     """Parse the project when the manifest is missing or older than any model, macro or YAML."""
     manifest = dbt_project.manifest_path
     sources = [p for p in DBT_DIR.rglob("*") if p.suffix in (".sql", ".yml") and "target" not in p.parts]
-    if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
-        subprocess.run(
-            [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)],
-            check=True,
-        )
+    with project_target():
+        if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
+            subprocess.run(
+                [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR),
+                 "--profiles-dir", str(DBT_DIR)],
+                check=True,
+            )  # fmt: skip
     return manifest
