@@ -1,7 +1,7 @@
 """`make test` runs the suite on two pytest-xdist workers (--dist loadgroup). A warehouse fixture that is
 built once per session or module must be built by one worker only, so every test that uses one is put in
 that fixture's group (with its target): the groups spread over the workers, and so do the other tests.
-The small generated landing zones (landing, ml_landing) take seconds and are made by each worker.
+The small generated landing zones (landing, ml_landing) take seconds and are made by each worker."""
 
 from __future__ import annotations
 
