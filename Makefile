@@ -73,11 +73,8 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# two workers, one per core; a warehouse fixture is built by one worker (tests/conftest.py groups its tests)
-TEST_WORKERS ?= 2
-
 test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/pytest --durations=25
 
 bench: setup
 	$(BIN)/python -m bench.run

@@ -10,12 +10,13 @@ import dagster as dg
 import psycopg
 import pytest
 
+from c360_core.settings import settings
 from c360_core.warehouse import connect
 from orchestration.definitions import defs
 from orchestration.lib.shop import shop_dsn
 from simulator.live_shop import LandingShop, LiveShop, PostgresShop, run
 from tests.warehouse import expected
-from tests.warehouse.conftest import AS_OF, materialize_all
+from tests.warehouse.conftest import AS_OF, env
 
 
 def tick(instance, cursor: str | None) -> tuple[str | None, int]:
@@ -29,17 +30,20 @@ def tick(instance, cursor: str | None) -> tuple[str | None, int]:
     return result.cursor, len(result.run_requests or [])
 
 
-def test_live_orders_reach_customer_360_through_the_sensor(fresh):
-    instance = dg.DagsterInstance.ephemeral()
-    assert materialize_all(instance=instance)
-    cursor, runs = tick(instance, None)  # first tick: the landing history is already loaded
-    history = expected.customer_orders(fresh.landing, AS_OF)  # by hand, before the shop goes live
+def test_live_orders_reach_customer_360_through_the_sensor(forked):
+    with env(forked):
+        sensor_on_a_live_shop(settings())
 
-    shop = LiveShop(fresh.landing, seed=11, update_share=0.5)
-    if fresh.target == "postgres":
-        sink = PostgresShop(shop_dsn(fresh))
-    else:
-        sink = LandingShop(fresh.landing, batch_seconds=1.0)
+
+def sensor_on_a_live_shop(cfg) -> None:
+    """`cfg`: the settings of a copy of the built warehouse, its landing zone loaded and every model built."""
+    instance = dg.DagsterInstance.ephemeral()
+    cursor, runs = tick(instance, None)  # first tick: the landing history is already loaded
+    history = expected.customer_orders(cfg.landing, AS_OF)  # by hand, before the shop goes live
+
+    shop = LiveShop(cfg.landing, seed=11, update_share=0.5)
+    postgres = cfg.target == "postgres"
+    sink = PostgresShop(shop_dsn(cfg)) if postgres else LandingShop(cfg.landing, batch_seconds=1.0)
     stop = threading.Event()
     writer = threading.Thread(target=run, args=(shop, sink, 20.0, 8.0, stop))
     writer.start()
@@ -53,8 +57,8 @@ def test_live_orders_reach_customer_360_through_the_sensor(fresh):
     assert runs >= 2 and shop.created > 20 and shop.updated > 10
     assert tick(instance, cursor)[1] == 0  # nothing new: no run
 
-    live = live_orders(fresh, shop)
-    with connect(fresh) as wh:
+    live = live_orders(cfg, shop)
+    with connect(cfg) as wh:
         _, rows = wh.query("select order_id, order_status, total_amount from marts.orders where order_id like 'OL%'")
         _, [(n_rows, n_ids)] = wh.query("select count(*), count(distinct order_id) from marts.orders")
         _, c360 = wh.query("select customer_id, orders_count, total_order_value from marts.customer_360")
