@@ -21,8 +21,9 @@ import logging
 import re
 import time
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,6 +39,7 @@ from simulator.landing import Source, decompress, files, period_of
 
 log = logging.getLogger("c360.load")
 PROGRESS_EVERY = 10.0  # seconds between progress lines (the first and the last chunk are always logged)
+PARSERS = 2  # chunks parsed at once, besides the one committing (memory: about three chunks)
 CHUNK_BYTES = 64 * 2**20  # a chunk commits in one transaction and bounds memory (~0.5 GB of rows at most)
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
 REJECT_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "record": "varchar",
@@ -234,71 +236,113 @@ def load_source(
     """Load the source's new or changed files (all of them, or just `files`).
 
     With `force`, files already loaded are read again and replace their rows (a partition re-run).
+    Files are read in order, a chunk at a time; PARSERS threads parse the next chunks (in DuckDB,
+    which leaves the GIL) while this one commits. Chunks still commit one by one, in file order.
     """
     ensure_tables(wh, source)
     cfg = settings()
-    chunk_files = cfg.load_chunk_files
     hashes = suppressed(wh)  # erased customers stay erased, whatever the files say
     suppress = Suppression(frozenset(hashes), cfg.pii_salt) if hashes else None
     audited = _audited_files(wh, source)
-    known = set(audited)  # files that may have rows (or rejects) in raw to replace
     loaded = {} if force else {f: seen for f, seen in audited.items() if seen is not None}
-    summary = LoadSummary(source.name)
-    load_id = uuid.uuid4().hex[:12]
     paths = files if files is not None else landing_files(landing, source)
-    i, last_log = 0, None
-    while i < len(paths):
+    reader = _Reader(source, landing, paths, loaded, set(audited), cfg.load_chunk_files)
+    summary = LoadSummary(source.name)
+    last_log = None
+    with ThreadPoolExecutor(max_workers=PARSERS, thread_name_prefix="c360-parse") as pool:
+        inflight: deque[tuple[_Batch, Future | None]] = deque()
+
+        def feed() -> None:  # read the next files (here, in order) and hand them to a parser
+            while len(inflight) < PARSERS and (batch := reader.next_batch()) is not None:
+                args = (source, batch.new, reader.load_id, batch.started, suppress)
+                inflight.append((batch, pool.submit(_parse_chunk, *args) if batch.new else None))
+
+        feed()
+        while inflight:
+            batch, parse = inflight.popleft()
+            chunk = parse.result() if parse else None
+            feed()  # the parsers work on the next chunks while this one commits
+            summary.files_skipped += batch.skipped
+            for f, error in batch.broken:  # a broken .gz/.zst: the file fails, with the reason
+                _record_failure(wh, source, f, error, reader.load_id)
+                summary.failures.append(error)
+            if chunk is None:
+                continue
+            for f in batch.new:
+                if f.rel in chunk.errors:
+                    _record_failure(wh, source, f, chunk.errors[f.rel], reader.load_id)
+                    summary.failures.append(chunk.errors[f.rel])
+            if chunk.good:
+                _commit(wh, source, chunk)
+            summary.files_loaded += len(chunk.good)
+            summary.rows_loaded += chunk.rows.num_rows
+            summary.rows_rejected += chunk.rejects.num_rows
+            summary.rows_read += chunk.rows.num_rows + chunk.rejects.num_rows
+            if last_log is None or time.monotonic() - last_log > PROGRESS_EVERY or batch.done == len(paths):
+                last_log = time.monotonic()
+                log.info(
+                    "%s: %s of %s files done (%s rows loaded, %s rejected)", source.name, f"{batch.done:,}",
+                    f"{len(paths):,}", f"{summary.rows_loaded:,}", f"{summary.rows_rejected:,}",
+                )  # fmt: skip
+            if on_chunk:
+                on_chunk(summary)
+    return summary
+
+
+@dataclass
+class _Batch:
+    """The next files to commit together: read, hashed and decompressed."""
+
+    new: list[Incoming]  # to parse (none when every file was skipped or broken)
+    broken: list[tuple[Incoming, str]]  # compressed files that do not decompress, and why
+    skipped: int  # unchanged files, not read again
+    done: int  # files of the load gone through so far
+    started: dt.datetime
+
+
+@dataclass
+class _Reader:
+    """Reads the load's files in order, a chunk at a time (at most chunk_files files and CHUNK_BYTES)."""
+
+    source: Source
+    landing: Path
+    paths: list[Path]
+    loaded: dict[str, Loaded]
+    known: set[str]  # files that may have rows (or rejects) in raw to replace
+    chunk_files: int
+    load_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    i: int = 0
+
+    def next_batch(self) -> _Batch | None:
+        if self.i >= len(self.paths):
+            return None
         started = _now()
         new: list[Incoming] = []
-        size = 0
-        while i < len(paths) and len(new) < chunk_files and size < CHUNK_BYTES:
-            path, i = paths[i], i + 1
-            rel = _rel(path, landing)
-            seen = loaded.get(rel)
+        broken: list[tuple[Incoming, str]] = []
+        skipped = size = 0
+        while self.i < len(self.paths) and len(new) < self.chunk_files and size < CHUNK_BYTES:
+            path = self.paths[self.i]
+            self.i += 1
+            rel = _rel(path, self.landing)
+            seen = self.loaded.get(rel)
             if _unchanged(path, seen):  # stat first: an untouched file is not even read
-                summary.files_skipped += 1
+                skipped += 1
                 continue
             data = path.read_bytes()
             digest = sha256(data)
             if seen is not None and seen.sha256 == digest:  # hash next: a loaded file is never parsed again
-                summary.files_skipped += 1
+                skipped += 1
                 continue
             mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
-            f = Incoming(rel, data, digest, mtime, known=rel in known, size=len(data))
+            f = Incoming(rel, data, digest, mtime, known=rel in self.known, size=len(data))
             try:
                 f.data = decompress(rel, data)
-            except ValueError as err:  # a broken .gz/.zst: the file fails, with the reason, like unreadable text
-                _record_failure(wh, source, f, str(err), load_id)
-                summary.failures.append(str(err))
+            except ValueError as err:
+                broken.append((f, str(err)))
                 continue
             new.append(f)
             size += len(f.data)
-        if not new:
-            continue
-        chunk = _parse_chunk(source, new, load_id, started, suppress)
-        for f in new:
-            if f.rel in chunk.errors:
-                _record_failure(wh, source, f, chunk.errors[f.rel], load_id)
-                summary.failures.append(chunk.errors[f.rel])
-        if chunk.good:
-            _commit(wh, source, chunk)
-        summary.files_loaded += len(chunk.good)
-        summary.rows_loaded += chunk.rows.num_rows
-        summary.rows_rejected += chunk.rejects.num_rows
-        summary.rows_read += chunk.rows.num_rows + chunk.rejects.num_rows
-        if last_log is None or time.monotonic() - last_log > PROGRESS_EVERY or i == len(paths):
-            last_log = time.monotonic()
-            log.info(
-                "%s: %s of %s files done (%s rows loaded, %s rejected)",
-                source.name,
-                f"{i:,}",
-                f"{len(paths):,}",
-                f"{summary.rows_loaded:,}",
-                f"{summary.rows_rejected:,}",
-            )
-        if on_chunk:
-            on_chunk(summary)
-    return summary
+        return _Batch(new, broken, skipped, self.i, started)
 
 
 def _unchanged(path: Path, seen: Loaded | None) -> bool:
