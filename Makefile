@@ -73,9 +73,8 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# two workers, each running one half of the suite in order (tests/conftest.py)
 test: lint
-	$(BIN)/pytest -n 2 --dist loadgroup --durations=25
+	$(BIN)/pytest --durations=25
 
 bench: setup
 	$(BIN)/python -m bench.run
