@@ -81,7 +81,8 @@ COMPRESSED = (".gz", ".zst")  # a landing file may come compressed: events.jsonl
 def files(landing: Path, source: str) -> list[Path]:
     """A source's files in the landing zone, compressed or not; dot files are deliveries still in progress."""
     pattern = SOURCES[source].pattern
-    found = [p for suffix in ("", *COMPRESSED) for p in landing.glob(pattern + suffix)]
+    name = pattern.rsplit("/", 1)[-1]  # one walk of the tree, whatever the suffix
+    found = (p for p in landing.glob(pattern + "*") if fnmatch.fnmatch(_uncompressed(p.name), name))
     return sorted(p for p in found if not p.name.startswith("."))
 
 

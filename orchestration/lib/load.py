@@ -220,8 +220,12 @@ def _audited_files(wh: Warehouse, source: Source) -> dict[str, Loaded | None]:
     return {f: Loaded(sha, size, modified) if status == "loaded" else None for f, status, sha, size, modified in rows}
 
 
+def _loaded(audited: dict[str, Loaded | None]) -> dict[str, Loaded]:
+    return {f: seen for f, seen in audited.items() if seen is not None}
+
+
 def _loaded_files(wh: Warehouse, source: Source) -> dict[str, Loaded]:
-    return {f: seen for f, seen in _audited_files(wh, source).items() if seen is not None}
+    return _loaded(_audited_files(wh, source))
 
 
 def load_source(
@@ -244,7 +248,7 @@ def load_source(
     hashes = suppressed(wh)  # erased customers stay erased, whatever the files say
     suppress = Suppression(frozenset(hashes), cfg.pii_salt) if hashes else None
     audited = _audited_files(wh, source)
-    loaded = {} if force else {f: seen for f, seen in audited.items() if seen is not None}
+    loaded = {} if force else _loaded(audited)
     paths = files if files is not None else landing_files(landing, source)
     reader = _Reader(source, landing, paths, loaded, set(audited), cfg.load_chunk_files)
     summary = LoadSummary(source.name)
