@@ -18,19 +18,19 @@ Times are wall-clock seconds.
 
 
 def _generate_section(record: dict) -> list[str]:
-    lines = ["## Generation (`c360 generate`)", "", f"Measured {record['measured_at']}.", ""]
+    lines = ["## Generation (`c360 generate`)", ""]
     lines += [
         "| customers | days | seconds | s per day | peak MiB | files | MiB on disk | as text | web events "
-        "| orders (versions) |"
+        "| orders (versions) | measured |"
     ]
-    lines += ["|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += ["|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in record["results"]:
         codec = r.get("compress", "none")
         on_disk = f"{r['mib']:,}" + (f" ({codec})" if codec != "none" else "")
         lines.append(
             f"| {r['customers']:,} | {r['days']} | {r['seconds']:,} | {r['seconds'] / r['days']:.2f} "
             f"| {r['peak_rss_mib']:,} | {r['files']:,} | {on_disk} | {r.get('mib_uncompressed', r['mib']):,} "
-            f"| {r['rows']['web_events']:,} | {r['rows']['orders']:,} |"
+            f"| {r['rows']['web_events']:,} | {r['rows']['orders']:,} | {r['measured_at'][:10]} |"
         )
     lines.append("")
     full_year = sorted((r for r in record["results"] if r["days"] >= 365), key=lambda r: r["customers"])
@@ -168,11 +168,12 @@ def semantic_timing(results: list[dict]) -> list[str]:
 def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     latency = [r for r in record["results"] if r["stage"] == "orders sensor latency"]
     results = [r for r in record["results"] if r["stage"] != "orders sensor latency"]
-    lines = ["## Warehouse on DuckDB (`c360 materialize`)", "", f"Measured {record['measured_at']}.", ""]
-    lines += ["| customers | days | stage | seconds | peak MiB |", "|---:|---:|---|---:|---:|"]
+    lines = ["## Warehouse on DuckDB (`c360 materialize`)", ""]
+    lines += ["| customers | days | stage | seconds | peak MiB | measured |", "|---:|---:|---|---:|---:|---|"]
     for r in results:
         peak = f"{r['peak_rss_mib']:,}" if r["peak_rss_mib"] is not None else "(in the run above)"
-        lines.append(f"| {r['customers']:,} | {r['days']} | {r['stage']} | {r['seconds']:,} | {peak} |")
+        lines.append(f"| {r['customers']:,} | {r['days']} | {r['stage']} | {r['seconds']:,} | {peak} "
+                     f"| {r['measured_at'][:10]} |")  # fmt: skip
     lines.append("")
     lines += _first_lines(results)
     lines += _quality_lines(results)
@@ -198,13 +199,29 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     return [*lines, "", *_latency_lines(latency)]
 
 
+def _machine(m: dict) -> str:
+    return f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, Python {m['python']}, {m['os']}"
+
+
+def _machines(records: dict) -> str:
+    """The machine(s) the figures come from, with the days measured on each: compare times measured on
+    one machine only; the ratios to the floor are measured in one run, so they compare across machines."""
+    days: dict[str, set] = {}
+    for record in records.values():
+        for r in record.get("results", []):
+            days.setdefault(_machine(r.get("machine") or record["machine"]), set()).add(r["measured_at"][:10])
+    if len(days) == 1:
+        return f"**Machine:** {next(iter(days))}.\n"
+    lines = ["**Machines** (times compare only within one machine; ratios to the floor are measured in one run):"]
+    lines += [f"- {m}: measured {', '.join(sorted(d))}" for m, d in sorted(days.items(), key=lambda x: max(x[1]))]
+    return "\n".join(lines) + "\n"
+
+
 def render(results_dir: Path, target: Path) -> None:
     parts = [HEADER]
     records = {p.stem: json.loads(p.read_text()) for p in sorted(results_dir.glob("*.json"))}
     if records:
-        m = next(iter(records.values()))["machine"]
-        hardware = f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM"
-        parts.append(f"**Machine:** {hardware}, Python {m['python']}, {m['os']}.\n")
+        parts.append(_machines(records))
     if "generate" in records:
         parts.append("\n".join(_generate_section(records["generate"])))
     if "warehouse" in records:

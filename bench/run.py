@@ -159,13 +159,15 @@ def _save(name: str, results: list[dict]) -> None:
     if not results:
         return
     path = RESULTS / f"{name}.json"
-    old = json.loads(path.read_text())["results"] if path.exists() else []
+    before = json.loads(path.read_text()) if path.exists() else {}
+    # each record names the machine it was measured on (older files named one for the whole file)
+    old = [{"machine": before.get("machine"), **r} for r in before.get("results", [])]
     now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     # a re-measured tier replaces its old records of every family measured again (the core stages, ml:,
     # semantic:, saved query:); a --core-only run keeps the tier's older model and semantic figures
     fresh = {(r["customers"], r["days"], _family(r["stage"])) for r in results}
     merged = [r for r in old if (r["customers"], r["days"], _family(r["stage"])) not in fresh]
-    merged += [{**r, "measured_at": now} for r in results]
+    merged += [{**r, "measured_at": now, "machine": machine()} for r in results]
     stamp = {"machine": machine(), "measured_at": now}
     path.write_text(json.dumps({**stamp, "results": merged}, indent=2) + "\n")
 

@@ -1,6 +1,6 @@
 -- Each product as every weekly catalogue snapshot showed it, dated by the snapshot's file
--- (catalog/products/products_<YYYY-MM-DD>.json). Within a file, the first record of a
--- duplicated product_id wins.
+-- (catalog/products/products_<YYYY-MM-DD>.json, or .json.gz/.json.zst when delivered compressed).
+-- Within a file, the first record of a duplicated product_id wins.
 with
 
 source as (
@@ -24,7 +24,7 @@ renamed as (
         list_price,
         sale_price,
         launched_ts as launched_at,
-        cast(substr(_source_file, length(_source_file) - 14, 10) as date) as snapshot_date,
+        cast(substr(_source_file, strpos(_source_file, 'products_') + 9, 10) as date) as snapshot_date,
         _loaded_at
     from per_file
 )
