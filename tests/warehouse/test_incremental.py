@@ -1,10 +1,10 @@
-"""Incremental equals full: 26 hourly web-event files delivered one by one, each loaded by the hourly
+"""Incremental equals full: 36 hourly web-event files delivered one by one, each loaded by the hourly
 cycle (the day's partition, new files only), the incremental models refreshed between them, and both
 days re-run, end exactly where a full refresh ends.
 
 The incremental models are refreshed after each of the first three hours, after the twelfth, and after
-each re-run day, which follows hours 24 and 26 (batches of one hour, of two and of many, as when
-automation lags). Then the models are rebuilt with --full-refresh and every row of every web model, and of
+each re-run day, which follows hours 24 and 36 (batches of one hour and of many, as when automation
+lags). Then the models are rebuilt with --full-refresh and every row of every web model, and of
 customer_360, must be the same.
 Raw counts are checked against the landing files.
 """
@@ -23,8 +23,8 @@ from tests.simulator.readers import read_records
 from tests.warehouse.conftest import materialize_all
 
 FIRST_HOUR = dt.datetime(2026, 1, 1)
-HOURS = [FIRST_HOUR + dt.timedelta(hours=h) for h in range(26)]  # across a midnight
-REPLAYED_DAYS = {23: "2026-01-01", 25: "2026-01-02"}  # re-run after these hours
+HOURS = [FIRST_HOUR + dt.timedelta(hours=h) for h in range(36)]  # across a midnight
+REPLAYED_DAYS = {23: "2026-01-01", 35: "2026-01-02"}  # re-run after these hours
 WEB = 'key:"raw/web_events"'
 # the models, not what hangs off them (ML, audiences, semantic tables have their own tests)
 NOT_MODELS = 'group:ml or key:"marts/audience_assignments"+'
