@@ -167,8 +167,9 @@ def _save(name: str, results: list[dict]) -> None:
     # semantic:, saved query:); a --core-only run keeps the tier's older model and semantic figures
     fresh = {(r["customers"], r["days"], _family(r["stage"])) for r in results}
     merged = [r for r in old if (r["customers"], r["days"], _family(r["stage"])) not in fresh]
-    merged += [{**r, "measured_at": now, "machine": machine()} for r in results]
-    stamp = {"machine": machine(), "measured_at": now}
+    here = machine()
+    merged += [{**r, "measured_at": now, "machine": here} for r in results]
+    stamp = {"machine": here, "measured_at": now}
     path.write_text(json.dumps({**stamp, "results": merged}, indent=2) + "\n")
 
 

@@ -43,6 +43,15 @@ def _instance(home: Path, storage: dict) -> dg.DagsterInstance:
     return dg.DagsterInstance.from_config(str(home))
 
 
+def _batching_instance(home: Path) -> dg.DagsterInstance:
+    custom = {
+        "module": event_storage.__name__,
+        "class": "BatchingSqliteStorage",
+        "config": {"base_dir": str(home / "s")},
+    }
+    return _instance(home, {"custom": custom})
+
+
 def _run(instance: dg.DagsterInstance) -> None:
     tags = {"dagster/asset_partition_range_start": START.isoformat(),
             "dagster/asset_partition_range_end": END.isoformat()}  # fmt: skip
@@ -78,26 +87,23 @@ def test_a_range_run_is_recorded_as_the_stock_storage_records_it(tmp_path, monke
     monkeypatch.setattr(event_storage, "BatchingSqliteEventLogStorage", CountingStorage)
     CountingStorage.batches.clear()
     stock = _instance(tmp_path / "stock", {"sqlite": {"base_dir": str(tmp_path / "stock" / "s")}})
-    custom = {"module": event_storage.__name__, "class": "BatchingSqliteStorage",
-              "config": {"base_dir": str(tmp_path / "batch" / "s")}}  # fmt: skip
-    batching = _instance(tmp_path / "batch", {"custom": custom})
+    batching = _batching_instance(tmp_path / "batch")
     assert isinstance(batching.event_log_storage, CountingStorage)
     _run(stock)
     _run(batching)
 
     days = [(START + dt.timedelta(days=i)).isoformat() for i in range((END - START).days + 1)]
     want = {"materialized": days, "records": days, "planned": days, "latest": END.isoformat()}
-    assert _recorded(batching) == _recorded(stock)
-    assert _recorded(batching)["files"] == want and _recorded(batching)["sessions"] == want
-    assert _recorded(batching)["check"][0] == "SUCCEEDED"  # the latest execution (as in the stock storage)
+    got = _recorded(batching)
+    assert got == _recorded(stock)
+    assert got["files"] == want and got["sessions"] == want
+    assert got["check"][0] == "SUCCEEDED"  # the latest execution (as in the stock storage)
     # the range went in as three batches: the run's planned events, then each asset's materializations
     assert len(CountingStorage.batches) == 3 and sum(CountingStorage.batches) >= 4 * len(days)
 
 
 def test_without_batching_the_storage_still_records_each_event(tmp_path, monkeypatch):
     monkeypatch.setenv("DAGSTER_EVENT_BATCH_SIZE", "0")  # Dagster then hands over events one by one
-    custom = {"module": event_storage.__name__, "class": "BatchingSqliteStorage",
-              "config": {"base_dir": str(tmp_path / "batch" / "s")}}  # fmt: skip
-    instance = _instance(tmp_path / "batch", {"custom": custom})
+    instance = _batching_instance(tmp_path / "batch")
     _run(instance)
     assert len(_recorded(instance)["files"]["materialized"]) == (END - START).days + 1
