@@ -105,8 +105,10 @@ ml_scoring_job = dg.define_asset_job(
 )
 quality_full_job = dg.define_asset_job(
     "quality_full",
-    selection=dg.AssetSelection.checks(*quality_checks),
-    description="Verify every row of every Soda contract (hourly runs verify only the new web events).",
+    # the Soda contracts and the dbt tests (hourly runs test only the new rows of the big web models)
+    selection=dg.AssetSelection.checks(*quality_checks) | dg.AssetSelection.checks_for_assets(c360_dbt_models),
+    description="Verify every row of every Soda contract and run every dbt test on every row (hourly runs "
+    "verify only the new rows).",
     tags={**WAREHOUSE_TAGS, VERIFY_TAG: "full"},
 )
 quality_full_schedule = dg.ScheduleDefinition(

@@ -78,9 +78,14 @@ MANIFEST_DIR = "_manifest"  # beside the sources; loaders never read it
 COMPRESSED = (".gz", ".zst")  # a landing file may come compressed: events.jsonl.gz, customers_....csv.zst
 
 
-def files(landing: Path, source: str) -> list[Path]:
-    """A source's files in the landing zone, compressed or not; dot files are deliveries still in progress."""
+def files(landing: Path, source: str, date: str | None = None) -> list[Path]:
+    """A source's files in the landing zone, compressed or not; dot files are deliveries still in progress.
+
+    With `date` (YYYY-MM-DD), a source whose files sit in date=... folders (web events) lists that day's only.
+    """
     pattern = SOURCES[source].pattern
+    if date is not None and "date=*" in pattern:
+        pattern = pattern.replace("date=*", f"date={date}")
     name = pattern.rsplit("/", 1)[-1]  # one walk of the tree, whatever the suffix
     found = (p for p in landing.glob(pattern + "*") if fnmatch.fnmatch(_uncompressed(p.name), name))
     return sorted(p for p in found if not p.name.startswith("."))

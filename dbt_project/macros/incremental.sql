@@ -5,8 +5,9 @@
     (select coalesce(max(_loaded_at), cast('1900-01-01' as timestamp)) from {{ this }})
 {%- endmacro %}
 
-{#- Config shared by the incremental models: replace every row of the keys a run recomputes. -#}
+{#- Config shared by the incremental models: replace every row of the keys a run recomputes, and record
+    the watermark before the build so its tests can read only the new rows (macros/test_window.sql). -#}
 {% macro incremental_config(unique_key) -%}
     {{ config(materialized='incremental', unique_key=unique_key, incremental_strategy='delete+insert',
-              on_schema_change='fail') }}
+              on_schema_change='fail', pre_hook="{{ record_test_window() }}") }}
 {%- endmacro %}

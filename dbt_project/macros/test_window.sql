@@ -1,14 +1,51 @@
-{#- dbt's hook for a test's `where` config, extended with one placeholder: `__recent_loads__`, the rows
-    loaded in the day before the table's newest load. The big incremental web models test only those:
-    an hourly run then reads a day of rows, not the year. A key repeated across loads is caught where it
-    enters, by raw.web_events' contract (activity_uuid_unique_across_batches, blocking), and the models
-    replace the sessions they recompute. The first build's rows are all recent: it is tested whole. -#}
+{#- Tests that scale with the batch. An incremental model records, before each build, the newest load it
+    already held (record_test_window, a pre-hook of every incremental model); a test whose `where` config
+    is the placeholder `__new_rows__` then reads only the rows with a newer _loaded_at: exactly the rows
+    that build inserted or recomputed (an incremental model's rows carry the load time of their newest
+    input row, and it takes only rows loaded after its watermark). A first build or a full refresh
+    records no watermark, so its tests read the whole table. With the var c360_test_window=all
+    (the daily quality_full job) every test reads every row.
+    A key repeated across loads is caught where it enters, by raw.web_events' contract
+    (activity_uuid_unique_across_batches, blocking), and the models replace the keys they recompute. -#}
+
+{% macro test_windows_table() -%}
+    audit.dbt_test_windows
+{%- endmacro %}
+
+{% macro record_test_window() -%}
+    {%- set key = this.schema ~ '.' ~ this.identifier -%}
+    create schema if not exists audit;
+    create table if not exists {{ test_windows_table() }} (
+        relation varchar(200) primary key, tested_since timestamp, recorded_at timestamp
+    );
+    delete from {{ test_windows_table() }} where relation = '{{ key }}';
+    insert into {{ test_windows_table() }} (relation, tested_since, recorded_at)
+    select
+        '{{ key }}',
+        {% if is_incremental() -%}
+            (select max(_loaded_at) from {{ this }})
+        {%- else -%}
+            cast(null as timestamp)
+        {%- endif %},
+        current_timestamp
+{%- endmacro %}
+
+{#- dbt's hook for a test's `where` config, extended with the `__new_rows__` placeholder. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- if '__recent_loads__' in where -%}
-            {%- set recent = "_loaded_at >= (select max(_loaded_at) from " ~ relation ~ ") - interval '1 day'" -%}
-            {%- set where = where | replace('__recent_loads__', recent) -%}
+        {%- if '__new_rows__' in where -%}
+            {%- if var('c360_test_window', 'new') == 'all' -%}
+                {%- set new_rows = '1 = 1' -%}
+            {%- else -%}
+                {%- set new_rows -%}
+                    _loaded_at > coalesce(
+                        (select max(w.tested_since) from {{ test_windows_table() }} as w
+                         where w.relation = '{{ relation.schema }}.{{ relation.identifier }}'),
+                        cast('1900-01-01' as timestamp))
+                {%- endset -%}
+            {%- endif -%}
+            {%- set where = where | replace('__new_rows__', new_rows) -%}
         {%- endif -%}
         {%- set filtered -%}
             (select * from {{ relation }} where {{ where }}) dbt_subquery

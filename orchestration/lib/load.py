@@ -366,8 +366,18 @@ def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
 
 
 def files_in_window(landing: Path, source: Source, start: dt.datetime, end: dt.datetime) -> list[Path]:
-    """The source's landing files whose period begins in [start, end) (naive UTC)."""
-    return [p for p in landing_files(landing, source) if start <= period_of(source.name, _rel(p, landing)) < end]
+    """The source's landing files whose period begins in [start, end) (naive UTC).
+
+    Web events sit in a folder per day: a short window (an hourly run's day) lists its days' folders,
+    not the year's 8,760 files.
+    """
+    days = (end - start).days + 1
+    if "date=*" in source.pattern and days <= 31:
+        dates = [(start + dt.timedelta(days=i)).date().isoformat() for i in range(days)]
+        candidates = [p for d in dates for p in files(landing, source.name, date=d)]
+    else:
+        candidates = landing_files(landing, source)
+    return [p for p in candidates if start <= period_of(source.name, _rel(p, landing)) < end]
 
 
 def _rel(path: Path, landing: Path) -> str:
