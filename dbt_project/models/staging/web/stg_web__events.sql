@@ -12,7 +12,7 @@ source as (
 ),
 
 deduped as (
-    {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc') }}
+    {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc', rare_duplicates=true) }}
 ),
 
 {% if is_incremental() %}
