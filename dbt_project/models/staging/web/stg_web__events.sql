@@ -12,7 +12,7 @@ source as (
 ),
 
 deduped as (
-    {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc', rare_duplicates=true) }}
+    {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc') }}
 ),
 
 {% if is_incremental() %}
