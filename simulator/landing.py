@@ -78,16 +78,19 @@ MANIFEST_DIR = "_manifest"  # beside the sources; loaders never read it
 COMPRESSED = (".gz", ".zst")  # a landing file may come compressed: events.jsonl.gz, customers_....csv.zst
 
 
-def files(landing: Path, source: str, date: str | None = None) -> list[Path]:
+def files(landing: Path, source: str, dates: list[str] | None = None) -> list[Path]:
     """A source's files in the landing zone, compressed or not; dot files are deliveries still in progress.
 
-    With `date` (YYYY-MM-DD), a source whose files sit in date=... folders (web events) lists that day's only.
+    With `dates` (YYYY-MM-DD), a source whose files sit in date=... folders (web events) lists those days'
+    folders only; other sources list every file, whatever `dates` says.
     """
     pattern = SOURCES[source].pattern
-    if date is not None and "date=*" in pattern:
-        pattern = pattern.replace("date=*", f"date={date}")
+    if dates is not None and "date=*" in pattern:
+        patterns = [pattern.replace("date=*", f"date={d}") for d in dates]
+    else:
+        patterns = [pattern]
     name = pattern.rsplit("/", 1)[-1]  # one walk of the tree, whatever the suffix
-    found = (p for p in landing.glob(pattern + "*") if fnmatch.fnmatch(_uncompressed(p.name), name))
+    found = (p for g in patterns for p in landing.glob(g + "*") if fnmatch.fnmatch(_uncompressed(p.name), name))
     return sorted(p for p in found if not p.name.startswith("."))
 
 

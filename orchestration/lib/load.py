@@ -191,9 +191,9 @@ def _record_failure(wh: Warehouse, source: Source, f: Incoming, error: str, load
     wh.insert_arrow("audit.load_runs", arrow_table(AUDIT_COLUMNS, [row]))
 
 
-def landing_files(landing: Path, source: Source) -> list[Path]:
-    """The source's files in the landing zone, compressed or not; dot files are deliveries still in progress."""
-    return files(landing, source.name)
+def landing_files(landing: Path, source: Source, dates: list[str] | None = None) -> list[Path]:
+    """The source's files in the landing zone (of those days only, where its files sit in day folders)."""
+    return files(landing, source.name, dates)
 
 
 @dataclass(frozen=True)
@@ -368,15 +368,12 @@ def pending_files(wh: Warehouse, source: Source, landing: Path) -> list[Path]:
 def files_in_window(landing: Path, source: Source, start: dt.datetime, end: dt.datetime) -> list[Path]:
     """The source's landing files whose period begins in [start, end) (naive UTC).
 
-    Web events sit in a folder per day: a short window (an hourly run's day) lists its days' folders,
-    not the year's 8,760 files.
+    A short window (an hourly run's day) names its days, so web events, in a folder per day, list those
+    folders, not the year's 8,760 files.
     """
     days = (end - start).days + 1
-    if "date=*" in source.pattern and days <= 31:
-        dates = [(start + dt.timedelta(days=i)).date().isoformat() for i in range(days)]
-        candidates = [p for d in dates for p in files(landing, source.name, date=d)]
-    else:
-        candidates = landing_files(landing, source)
+    dates = [(start + dt.timedelta(days=i)).date().isoformat() for i in range(days)] if days <= 31 else None
+    candidates = landing_files(landing, source, dates)
     return [p for p in candidates if start <= period_of(source.name, _rel(p, landing)) < end]
 
 
