@@ -2,35 +2,46 @@
 -- A session belongs to the customer who logged in during it (before the cutoff), or else to the one
 -- customer its browser (anonymous_id) logged in as before the cutoff (identity stitching). Its
 -- events count only up to the cutoff.
+-- A cutoff and its lookback both fall on midnight, so a window holds whole days: the events are
+-- summed once per session, day and identity (a quarter of the rows), and each cutoff adds up the
+-- days in its window. The figures are the ones every event read at every cutoff would give.
 with
 
 cutoffs as (
-    select * from {{ ref('ml_cutoffs') }}
-),
-
-events as (
-    select * from {{ ref('stg_web__events') }}
+    select
+        cutoff_date,
+        cast({{ dbt.dateadd('day', '-lookback_days', 'cutoff_at') }} as date) as first_day
+    from {{ ref('ml_cutoffs') }}
 ),
 
 order_history as (
     select * from {{ ref('ml_order_features') }}
 ),
 
+session_days as (
+    select
+        session_id,
+        cast(activity_at as date) as activity_day,
+        anonymous_id,
+        customer_id,
+        sum(case when event_action = 'product_view' then 1 else 0 end) as product_views,
+        sum(case when event_action = 'add_to_favorite' then 1 else 0 end) as favorites,
+        sum(case when event_action = 'add_to_cart' then 1 else 0 end) as cart_adds,
+        sum(case when event_action = 'order_placed' then 1 else 0 end) as orders_placed,
+        min(activity_at) as first_activity_at,
+        max(activity_at) as last_activity_at
+    from {{ ref('stg_web__events') }}
+    group by session_id, cast(activity_at as date), anonymous_id, customer_id
+),
+
 events_known as (
     select
         cutoffs.cutoff_date,
-        events.session_id,
-        events.anonymous_id,
-        events.customer_id,
-        events.event_action,
-        events.activity_at,
-        cast({{ dbt.datediff('cast(events.activity_at as date)', 'cutoffs.cutoff_date', 'day') }} as integer)
-            as days_before
+        session_days.*,
+        cast({{ dbt.datediff('session_days.activity_day', 'cutoffs.cutoff_date', 'day') }} as integer) as days_before
     from cutoffs
-    inner join events
-        on
-            events.activity_at < cutoffs.cutoff_at
-            and events.activity_at >= {{ dbt.dateadd('day', '-cutoffs.lookback_days', 'cutoffs.cutoff_at') }}
+    inner join session_days
+        on session_days.activity_day between cutoffs.first_day and cutoffs.cutoff_date
 ),
 
 browsers as (
@@ -51,11 +62,11 @@ session_events as (
         max(customer_id) as logged_in_customer_id,
         min(anonymous_id) as anonymous_id,
         min(days_before) as days_before,
-        sum(case when event_action = 'product_view' then 1 else 0 end) as product_views,
-        sum(case when event_action = 'add_to_favorite' then 1 else 0 end) as favorites,
-        sum(case when event_action = 'add_to_cart' then 1 else 0 end) as cart_adds,
-        sum(case when event_action = 'order_placed' then 1 else 0 end) as orders_placed,
-        cast({{ dbt.datediff('min(activity_at)', 'max(activity_at)', 'second') }} as double precision) / 60
+        sum(product_views) as product_views,
+        sum(favorites) as favorites,
+        sum(cart_adds) as cart_adds,
+        sum(orders_placed) as orders_placed,
+        cast({{ dbt.datediff('min(first_activity_at)', 'max(last_activity_at)', 'second') }} as double precision) / 60
             as engagement_minutes
     from events_known
     group by cutoff_date, session_id
