@@ -9,3 +9,36 @@
     ) as versions
     where version_rank = 1
 {%- endmacro %}
+
+{#- The same, for a large table whose keys seldom repeat (events delivered twice): only the rows of a
+    repeated key are ranked, so the table is scanned, never sorted whole. `row_id` lists columns that
+    identify a row. Null keys count as one key, as above. -#}
+{% macro first_per_key(relation, key, order_by, row_id) -%}
+    select kept.*
+    from {{ relation }} as kept
+    where not exists (
+        select 1
+        from (
+            select
+                {% for column in row_id -%}
+                    candidate.{{ column }},
+                {% endfor -%}
+                row_number() over (partition by candidate.{{ key }} order by {{ order_by }}) as version_rank
+            from {{ relation }} as candidate
+            where
+                candidate.{{ key }} is null
+                or candidate.{{ key }} in (
+                    select repeated.{{ key }}
+                    from {{ relation }} as repeated
+                    where repeated.{{ key }} is not null
+                    group by repeated.{{ key }}
+                    having count(*) > 1
+                )
+        ) as later
+        where
+            later.version_rank > 1
+            {% for column in row_id -%}
+                and later.{{ column }} = kept.{{ column }}
+            {% endfor %}
+    )
+{%- endmacro %}

@@ -4,18 +4,16 @@
 -- counts once, in the first file that brought it.
 with
 
-source as (
-    select * from {{ source('web', 'web_events') }}
-    {% if is_incremental() %}
-        where _loaded_at > {{ watermark() }}
-    {% endif %}
-),
-
-deduped as (
-    {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc') }}
-),
-
 {% if is_incremental() %}
+    source as (
+        select * from {{ source('web', 'web_events') }}
+        where _loaded_at > {{ watermark() }}
+    ),
+
+    deduped as (
+        {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc') }}
+    ),
+
     -- events of this batch already kept from another file: look up only the batch's ids
     kept_elsewhere as (
         select
@@ -23,6 +21,13 @@ deduped as (
             kept._source_file
         from {{ this }} as kept
         where kept.activity_uuid in (select batch.activity_uuid from deduped as batch)
+    ),
+{% else %}
+    -- every file at once: only the redelivered events are ranked, not a year of them (the raw table is
+    -- read directly: a CTE read three times would be materialized first)
+    deduped as (
+        {{ first_per_key(source('web', 'web_events'), 'activity_uuid', '_source_file asc, _line asc',
+                         ['_source_file', '_line']) }}
     ),
 {% endif %}
 
