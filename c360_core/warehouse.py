@@ -10,15 +10,17 @@ import contextlib
 import decimal
 import io
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
-import pandas as pd
 import psycopg
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from c360_core.settings import Settings
+
+if TYPE_CHECKING:  # pandas is imported where a frame is made: half a second off every start-up
+    import pandas as pd
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "semantic", "ml", "quality", "audit", "snapshots")
 PG_TYPES = {"varchar": "text", "double": "double precision", "integer": "integer", "date": "date",
@@ -105,6 +107,8 @@ class PostgresWarehouse:
 
     def fetch_frame(self, sql, params=None) -> pd.DataFrame:
         """Numeric columns come back as floats (Postgres numerics arrive as Decimal)."""
+        import pandas as pd  # noqa: PLC0415  (slow import)
+
         columns, rows = self.query(sql, params)
         frame = pd.DataFrame.from_records(rows, columns=columns)
         for name in frame.columns:

@@ -3,8 +3,8 @@
     is the placeholder `__new_rows__` then reads only the rows with a newer _loaded_at: exactly the rows
     that build inserted or recomputed (an incremental model's rows carry the load time of their newest
     input row, and it takes only rows loaded after its watermark). A first build or a full refresh
-    records no watermark, so its tests read the whole table. With the var c360_test_window=all
-    (the daily quality_full job) every test reads every row.
+    records no watermark, so its tests read the whole table. With the var c360_test_window=all, or
+    C360_TEST_WINDOW=all (the daily quality_full job), every test reads every row.
     A key repeated across loads is caught where it enters, by raw.web_events' contract
     (activity_uuid_unique_across_batches, blocking), and the models replace the keys they recompute. -#}
 
@@ -35,7 +35,7 @@
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- if '__new_rows__' in where -%}
-            {%- if var('c360_test_window', 'new') == 'all' -%}
+            {%- if var('c360_test_window', env_var('C360_TEST_WINDOW', 'new')) == 'all' -%}
                 {%- set new_rows = '1 = 1' -%}
             {%- else -%}
                 {%- set new_rows -%}

@@ -1,9 +1,10 @@
 """dbt tests that scale with the batch (dbt_project/macros/test_window.sql).
 
 An incremental model records its watermark before each build; a test configured `where: __new_rows__`
-reads only the rows loaded after it, and with the var c360_test_window=all every row. Here, on a copy of
-the built warehouse, a duplicated activity_uuid is planted in staging.stg_web__events: among the rows an
-earlier build kept, the windowed unique test passes and the full one fails; among the new rows, both fail.
+reads only the rows loaded after it, and with the var c360_test_window=all (or C360_TEST_WINDOW=all)
+every row. Here, on a copy of the built warehouse, a duplicated activity_uuid is planted in
+staging.stg_web__events: among the rows an earlier build kept, the windowed unique test passes and the
+full one fails; among the new rows, both fail.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ def test_the_window_tests_the_new_rows_and_the_full_run_every_row(forked, tmp_pa
         wh.execute(f"insert into {MODEL} select * from {MODEL} limit 1")
     assert _dbt_test(forked, tmp_path / "t1") == 0, "the old duplicate is outside the window"
     assert _dbt_test(forked, tmp_path / "t2", {"c360_test_window": "all"}) != 0, "the full run reads every row"
+    # the daily quality_full job's way: the environment, so dbt's vars (and its parse) stay as they were
+    assert _dbt_test({**forked, "C360_TEST_WINDOW": "all"}, tmp_path / "t2e") != 0, "so does the job's full run"
 
     with env(forked), connect(settings()) as wh:  # the same duplicate, as newly loaded rows
         wh.execute(f"update {MODEL} set _loaded_at = _loaded_at + interval '1 hour' where activity_uuid = "

@@ -60,6 +60,7 @@ def dbt_env() -> dict[str, str]:
         "C360_TARGET": cfg.target,
         "C360_DUCKDB_PATH": str(cfg.duckdb_path),
         "C360_PG_DATABASE": cfg.pg_database,
+        "C360_AS_OF_DATE": cfg.as_of_date.isoformat(),
     }
 
 
@@ -71,7 +72,8 @@ def dbt_target_path(cfg) -> Path:
     return cfg.data_dir / "dbt-target" / cfg.target
 
 
-MANIFEST = ensure_manifest()
+# read once: the dbt assets, the semantic layer and the blocking gate all look things up in it
+MANIFEST = json.loads(ensure_manifest().read_text())
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())
@@ -80,10 +82,10 @@ def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     with connect(settings()) as wh:  # dbt reads them before any model has scored or audience run
         predictions.ensure_tables(wh)
         audiences.ensure_table(wh)
-    dbt_vars = {"as_of_date": settings().as_of_date.isoformat()}
-    if context.run.tags.get(VERIFY_TAG) == "full":  # every test reads every row (macros/test_window.sql)
-        dbt_vars["c360_test_window"] = "all"
-    args = ["build", "--vars", json.dumps(dbt_vars)]
+    # every test reads every row (macros/test_window.sql); an env var, not --vars, like as_of_date:
+    # dbt re-parses the whole project when its vars change, and a first run would not reuse the parse
+    os.environ["C360_TEST_WINDOW"] = "all" if context.run.tags.get(VERIFY_TAG) == "full" else "new"
+    args = ["build"]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # rebuild the incremental models from scratch
         args.append("--full-refresh")
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
@@ -107,7 +109,7 @@ def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 def _blocked_selection(context: dg.AssetExecutionContext) -> dict[str, str]:
     """The selected models the blocking gate holds back (see orchestration/defs/quality/gate.py)."""
     selected = {key.path[-1] for key in context.selected_asset_keys}
-    blocked = blocked_models(settings(), json.loads(MANIFEST.read_text()))
+    blocked = blocked_models(settings(), MANIFEST)
     for model, why in sorted(blocked.items()):
         if model in selected:
             context.log.error(f"not building {model}: {why}")

@@ -7,8 +7,6 @@ before and after them in one run. Every step first checks the blocking gate: whi
 contract check fails on a dataset below the features, nothing trains or scores.
 """
 
-import json
-
 import dagster as dg
 
 from c360_core.settings import settings
@@ -42,7 +40,7 @@ def predictions_key(family: str) -> dg.AssetKey:
 
 def ensure_not_blocked(context: dg.AssetExecutionContext) -> None:
     """Fail before reading anything while a blocking check holds back the feature models."""
-    blocked = blocked_models(settings(), json.loads(MANIFEST.read_text()))
+    blocked = blocked_models(settings(), MANIFEST)
     reasons = sorted({why for model, why in blocked.items() if model in ("customer_features", "customer_labels")})
     if reasons:
         raise dg.Failure(description=f"not run: the ML features are blocked ({'; '.join(reasons)})",

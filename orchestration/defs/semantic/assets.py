@@ -7,7 +7,6 @@ this warehouse's database), asks MetricFlow for the saved query's SQL and replac
 refresh when the marts change.
 """
 
-import json
 from collections.abc import Iterator
 
 import dagster as dg
@@ -28,7 +27,7 @@ def _semantic_inputs(manifest: dict) -> tuple[list[str], list[dg.AssetKey]]:
     return sorted(q["name"] for q in manifest.get("saved_queries", {}).values()), keys
 
 
-SAVED_QUERIES, INPUTS = _semantic_inputs(json.loads(MANIFEST.read_text()))
+SAVED_QUERIES, INPUTS = _semantic_inputs(MANIFEST)
 
 
 @dg.multi_asset(
