@@ -54,7 +54,8 @@ def _generate_section(record: dict) -> list[str]:
 
 FLOOR = "floor: one DuckDB statement, files to customer_360 core"
 FIRST = "first materialize (ingest, contracts, every model)"
-HOURLY = "hourly cycle: load 1 hour, verify, refresh models"
+HOURLY = "hourly cycle: load 1 hour, verify, refresh the incremental models"
+HOURLY_DOWNSTREAM = "hourly cycle: load 1 hour, verify, refresh every model downstream"
 FULL = "full rebuild (dbt --full-refresh)"
 
 
@@ -79,7 +80,12 @@ def _first_lines(results: list[dict]) -> list[str]:
             full = f" (a full rebuild of the models alone: {stages[FULL]['seconds']:,.0f} s)" if FULL in stages else ""
             lines.append(
                 f"- **Hourly cycle at {c:,} customers:** {stages[HOURLY]['seconds']:,.1f} s to load one hour, verify "
-                f"it and refresh the models that depend on it, process start-up included{full}."
+                f"it and refresh the incremental models with their tests, process start-up included{full}."
+            )
+        if HOURLY_DOWNSTREAM in stages:
+            lines.append(
+                f"- **The next hour, with every model downstream** (`customer_360`, the audiences and their "
+                f"contracts, as the automation sensor refreshes them): {stages[HOURLY_DOWNSTREAM]['seconds']:,.1f} s."
             )
     return lines
 

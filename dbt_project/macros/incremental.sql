@@ -6,8 +6,9 @@
 {%- endmacro %}
 
 {#- Config shared by the incremental models: replace every row of the keys a run recomputes, and record
-    the watermark before the build so its tests can read only the new rows (macros/test_window.sql). -#}
+    the watermark before the build so its tests can read only the new rows (macros/test_window.sql).
+    The tag selects them (`tag:incremental`, in dbt and in Dagster): the hourly cycle of make bench. -#}
 {% macro incremental_config(unique_key) -%}
     {{ config(materialized='incremental', unique_key=unique_key, incremental_strategy='delete+insert',
-              on_schema_change='fail', pre_hook="{{ record_test_window() }}") }}
+              on_schema_change='fail', pre_hook="{{ record_test_window() }}", tags=['incremental']) }}
 {%- endmacro %}
