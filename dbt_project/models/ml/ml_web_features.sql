@@ -44,15 +44,28 @@ events_known as (
         on session_days.activity_day between cutoffs.first_day and cutoffs.cutoff_date
 ),
 
+-- which customers each browser logged in as, per day: read apart from the sessions, so that no
+-- intermediate result is read twice (DuckDB would hold it in memory: at 1M customers, 58M rows)
+browser_days as (
+    select
+        cast(activity_at as date) as activity_day,
+        anonymous_id,
+        customer_id
+    from {{ ref('stg_web__events') }}
+    where customer_id is not null and anonymous_id is not null
+    group by cast(activity_at as date), anonymous_id, customer_id
+),
+
 browsers as (
     select
-        cutoff_date,
-        anonymous_id,
-        min(customer_id) as customer_id
-    from events_known
-    where customer_id is not null and anonymous_id is not null
-    group by cutoff_date, anonymous_id
-    having count(distinct customer_id) = 1
+        cutoffs.cutoff_date,
+        browser_days.anonymous_id,
+        min(browser_days.customer_id) as customer_id
+    from cutoffs
+    inner join browser_days
+        on browser_days.activity_day between cutoffs.first_day and cutoffs.cutoff_date
+    group by cutoffs.cutoff_date, browser_days.anonymous_id
+    having count(distinct browser_days.customer_id) = 1
 ),
 
 session_events as (
