@@ -3,8 +3,9 @@
 -- customer its browser (anonymous_id) logged in as before the cutoff (identity stitching). Its
 -- events count only up to the cutoff.
 -- A cutoff and its lookback both fall on midnight, so a window holds whole days: the events are
--- summed once per session, day and identity (a quarter of the rows), and each cutoff adds up the
--- days in its window. The figures are the ones every event read at every cutoff would give.
+-- summed once per session, day and identity (ml_web_session_days, a quarter of the rows), and each
+-- cutoff adds up the days in its window. The figures are the ones every event read at every cutoff
+-- would give.
 with
 
 cutoffs as (
@@ -19,19 +20,7 @@ order_history as (
 ),
 
 session_days as (
-    select
-        session_id,
-        cast(activity_at as date) as activity_day,
-        anonymous_id,
-        customer_id,
-        sum(case when event_action = 'product_view' then 1 else 0 end) as product_views,
-        sum(case when event_action = 'add_to_favorite' then 1 else 0 end) as favorites,
-        sum(case when event_action = 'add_to_cart' then 1 else 0 end) as cart_adds,
-        sum(case when event_action = 'order_placed' then 1 else 0 end) as orders_placed,
-        min(activity_at) as first_activity_at,
-        max(activity_at) as last_activity_at
-    from {{ ref('stg_web__events') }}
-    group by session_id, cast(activity_at as date), anonymous_id, customer_id
+    select * from {{ ref('ml_web_session_days') }}
 ),
 
 events_known as (
@@ -65,7 +54,7 @@ browsers as (
     inner join browser_days
         on browser_days.activity_day between cutoffs.first_day and cutoffs.cutoff_date
     group by cutoffs.cutoff_date, browser_days.anonymous_id
-    having count(distinct browser_days.customer_id) = 1
+    having min(browser_days.customer_id) = max(browser_days.customer_id)
 ),
 
 session_events as (
