@@ -24,7 +24,7 @@ MF = Path(sys.executable).parent / "mf"
 def run_mf(args: list[str]) -> int:
     """`mf` reads dbt_project/target/semantic_manifest.json, whose relations name one database:
     re-parse for this warehouse (a few seconds), then run mf with the same environment."""
-    env = {**os.environ, **dbt_env(), "C360_AS_OF_DATE": settings().as_of_date.isoformat()}
+    env = {**os.environ, **dbt_env()}
     parse = [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
     with project_target():  # another warehouse's mf call waits: the manifest is this one's until mf has read it
         parsed = subprocess.run(parse, env=env, cwd=DBT_DIR, check=False)

@@ -33,16 +33,15 @@ events_known as (
         on session_days.activity_day between cutoffs.first_day and cutoffs.cutoff_date
 ),
 
--- which customers each browser logged in as, per day: read apart from the sessions, so that no
--- intermediate result is read twice (DuckDB would hold it in memory: at 1M customers, 58M rows)
+-- which customers each browser logged in as, per day, from the session-day table (read apart from
+-- `session_days`: a CTE read twice is held in memory, 58M rows at 1M customers)
 browser_days as (
-    select
-        cast(activity_at as date) as activity_day,
+    select distinct
+        activity_day,
         anonymous_id,
         customer_id
-    from {{ ref('stg_web__events') }}
+    from {{ ref('ml_web_session_days') }}
     where customer_id is not null and anonymous_id is not null
-    group by cast(activity_at as date), anonymous_id, customer_id
 ),
 
 browsers as (
