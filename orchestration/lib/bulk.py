@@ -12,6 +12,7 @@ Memory is bounded by the batch: load.py hands over at most CHUNK_BYTES of files 
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -181,17 +182,28 @@ def _record(source: Source, raw: str, fields: dict | None) -> tuple[tuple | None
     return typed(source, record if isinstance(record, dict) else {})
 
 
+def _as_text(files: list[FileIn]) -> tuple[list[str], pa.StringArray]:
+    """The files that are UTF-8 (as bytes.decode has it), and their text, checked by Arrow in one pass."""
+    try:
+        return [f.rel for f in files], pa.array([f.data for f in files], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:  # one file or more is not: find which
+        good = []
+        for f in files:
+            with contextlib.suppress(pa.ArrowInvalid):
+                pa.array([f.data], pa.binary()).cast(pa.string())
+                good.append(f)
+        return [f.rel for f in good], pa.array([f.data for f in good], pa.binary()).cast(pa.string())
+
+
 def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
     """Type a batch of one source's files; a file that cannot be read at all lands in `errors`."""
     if source.fmt not in BULK_FORMATS:
         raise ValueError(f"{source.name}: {source.fmt} files are parsed record by record (parse.py)")
     out = BulkParsed(rows=pa.table({}))
-    texts: dict[str, pa.StringArray] = {}
     rescued: list[tuple] = []  # rows parse.py types: from files that are not UTF-8, and DuckDB's odd rows
+    utf8, contents = _as_text(files)
     for f in files:
-        try:  # Arrow checks the UTF-8 as bytes.decode would, without making a Python string
-            texts[f.rel] = pa.array([f.data], pa.binary()).cast(pa.string())
-        except pa.ArrowInvalid:  # rare: parse.py has the rules for it (line by line, or the whole file)
+        if f.rel not in utf8:  # rare: parse.py has the rules for it (line by line, or the whole file)
             ref = parse_file(source, f.rel, f.data, "", dt.datetime.min)
             if ref.error:
                 out.errors[f.rel] = ref.error
@@ -200,11 +212,9 @@ def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
     con = _connection()
     try:
         if source.fmt == "jsonl":
-            contents = pa.table({"file": pa.array(list(texts), pa.string()),
-                                 "content": pa.chunked_array(list(texts.values()), pa.string())})  # fmt: skip
-            _jsonl_fields(con, source, contents)
+            _jsonl_fields(con, source, pa.table({"file": pa.array(utf8, pa.string()), "content": contents}))
         else:
-            _csv_fields(con, source, files, {rel: text[0].as_py() for rel, text in texts.items()}, out)
+            _csv_fields(con, source, files, dict(zip(utf8, contents.to_pylist(), strict=True)), out)
         _prepare(con, source, source.fmt == "jsonl")
         # one streaming pass: typed rows with their verdict; the raw record is kept only where it is needed
         columns = [*source.columns, "_source_file", "_line"]
