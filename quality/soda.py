@@ -42,7 +42,7 @@ class Contract:
     @property
     def batched(self) -> bool:
         """The contract can verify just the rows loaded since its last verification (it declares BATCH)."""
-        return "BATCH" in (yaml.safe_load(self.path.read_text()).get("variables") or {})
+        return "BATCH" in (read_yaml(self.path).get("variables") or {})
 
     def reads(self) -> list[str]:
         """Other datasets the contract's checks read (reference data, reconciliations), e.g. raw.orders."""
@@ -72,7 +72,7 @@ class DeclaredCheck:
 
 
 def declared_checks(contract: Contract) -> list[DeclaredCheck]:
-    doc = yaml.safe_load(contract.path.read_text())
+    doc = read_yaml(contract.path)
     entries = [(c["name"], check) for c in doc.get("columns", []) for check in c.get("checks", [])]
     entries += [(None, check) for check in doc.get("checks", [])]
     out = []
@@ -85,6 +85,11 @@ def declared_checks(contract: Contract) -> list[DeclaredCheck]:
             column=column, attributes=body.get("attributes", {}),
         ))  # fmt: skip
     return out
+
+
+def read_yaml(path: Path) -> dict:
+    """A YAML file, with libyaml's parser where PyYAML has it (the definitions read every contract at start-up)."""
+    return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def contracts() -> list[Contract]:

@@ -6,20 +6,18 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
 from c360_core.settings import Settings
 from c360_core.warehouse import connect
 from quality import store
 from quality.score import DatasetScore, score
-from quality.soda import CheckResult, contract_for, verify
+from quality.soda import CheckResult, contract_for, read_yaml, verify
 
 THRESHOLDS = Path(__file__).parent / "thresholds.yml"
 
 
 @cache
 def _thresholds() -> dict[str, float]:
-    return yaml.safe_load(THRESHOLDS.read_text())
+    return read_yaml(THRESHOLDS)
 
 
 def min_score(cfg: Settings, dataset: str) -> float:
