@@ -157,7 +157,7 @@ def _first(base: Path, parts: list[str]) -> Path | None:
     if "*" not in head and rest:
         return _first(base / head, rest)
     try:
-        # one regex for every form of the name: fnmatch per entry and form took 0.6 s over 35k order files
+        # one regex for every form of the name (fnmatch per entry and form: 0.35 s over 35k order files)
         match = re.compile("|".join(fnmatch.translate(h) for h in heads)).match
         names = sorted(e.name for e in os.scandir(base) if e.name[0] != "." and match(e.name))
     except (FileNotFoundError, NotADirectoryError):

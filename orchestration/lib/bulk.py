@@ -202,8 +202,9 @@ def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
     out = BulkParsed(rows=pa.table({}))
     rescued: list[tuple] = []  # rows parse.py types: from files that are not UTF-8, and DuckDB's odd rows
     utf8, contents = _as_text(files)
+    readable = set(utf8)
     for f in files:
-        if f.rel not in utf8:  # rare: parse.py has the rules for it (line by line, or the whole file)
+        if f.rel not in readable:  # rare: parse.py has the rules for it (line by line, or the whole file)
             ref = parse_file(source, f.rel, f.data, "", dt.datetime.min)
             if ref.error:
                 out.errors[f.rel] = ref.error
