@@ -19,6 +19,7 @@ from packaging import version
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from ml import predictions
+from orchestration.defs.dbt import in_process
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project, ensure_manifest
 from orchestration.defs.quality.checks import VERIFY_TAG
 from orchestration.defs.quality.gate import blocked_models
@@ -130,6 +131,12 @@ class C360DbtCliResource(DbtCliResource):
     @cached_property
     def _cli_version(self) -> version.Version:
         return version.parse(importlib.metadata.version("dbt-core"))
+
+    def cli(self, args, **kwargs):
+        if not in_process.enabled():
+            return super().cli(args, **kwargs)
+        with in_process.dbt_in_process():  # dbt in a thread of this process, not a new process
+            return super().cli(args, **kwargs)
 
     def _initialize_dbt_core_adapter(self, args):
         # The stock resource loads the project and a dbt adapter in this process before every

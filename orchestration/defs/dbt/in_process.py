@@ -1,0 +1,140 @@
+"""dbt run inside the Dagster process, where dagster-dbt would start a `dbt` subprocess.
+
+A dbt process imports dbt again (~2 s) and, on DuckDB, tears down slowly; an hourly cycle pays that on
+every dbt invocation, and a first materialize three times. `InProcessDbt` runs the same command with
+dbt's programmatic runner (`dbtRunner`) in a thread of this process and looks, to dagster-dbt's
+`DbtCliInvocation`, like the `subprocess.Popen` it would have made: `stdout` yields dbt's JSON log lines
+(the same dicts dbt's JSON logger writes), `wait()` gives an exit code, `args` the command. So every
+dagster-dbt feature that reads those lines (events, asset checks, errors) works unchanged.
+
+`C360_DBT_IN_PROCESS=false` goes back to the subprocess.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import threading
+import types
+from collections.abc import Iterator
+
+import dagster_dbt.core.dbt_cli_invocation as invocation
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.adapters.factory import reset_adapters
+from dbt.cli.main import dbtRunner
+from dbt_common.events.functions import msg_to_dict
+
+_DONE = object()
+# dagster-dbt passes these to the subprocess as environment: here, the invocation sets them while it runs.
+# DBT_LOG_FORMAT is left out: it would make the file log JSON too, and the callback gets every event anyway.
+_DBT_ENV_SKIPPED = {"DBT_LOG_FORMAT"}
+
+
+def enabled() -> bool:
+    return os.environ.get("C360_DBT_IN_PROCESS", "true").lower() not in ("0", "false", "no")
+
+
+class _Lines:
+    """A read-only "pipe" of JSON log lines: what DbtCliInvocation iterates as the process's stdout."""
+
+    def __init__(self):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.closed = False
+
+    def put(self, line: bytes) -> None:
+        self._queue.put(line)
+
+    def finish(self) -> None:
+        self._queue.put(_DONE)
+
+    def __iter__(self) -> Iterator[bytes]:
+        while (line := self._queue.get()) is not _DONE:
+            yield line
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.closed = True
+
+
+class InProcessDbt:
+    """One dbt command run by dbtRunner in a thread, shaped like subprocess.Popen (args, stdout, wait,
+    returncode, send_signal) for dagster-dbt."""
+
+    def __init__(self, args, env=None, cwd=None, **_popen_kwargs):
+        self.args = list(args)
+        self.stdout = _Lines()
+        self.returncode: int | None = None
+        changed = {k: v for k, v in (env or {}).items() if k.startswith("DBT_") and k not in _DBT_ENV_SKIPPED}
+        self._thread = threading.Thread(target=self._run, args=(changed,), name="dbt", daemon=True)
+        self._thread.start()
+
+    def _event(self, msg) -> None:
+        if msg.info.level == "debug":  # what dbt's console logger leaves out at its default level
+            return
+        self.stdout.put(json.dumps(msg_to_dict(msg), default=str).encode())
+
+    def _run(self, env: dict[str, str]) -> None:
+        try:
+            with _environ(env):
+                # --log-level none: no console output from dbt here (dagster-dbt prints what it streams);
+                # the callback still gets every event, and dbt.log is written as before
+                result = dbtRunner(callbacks=[self._event]).invoke([*self.args[1:], "--log-level", "none"])
+            self.returncode = 0 if result.success else (2 if result.exception else 1)
+            if result.exception is not None:
+                self._error(f"dbt failed: {result.exception}")
+        except BaseException as err:  # reported as the "process" failing, like a crash
+            self.returncode = 2
+            self._error(f"dbt failed: {err!r}")
+        finally:
+            _release_connections()
+            self.stdout.finish()
+
+    def _error(self, text: str) -> None:
+        line = {"info": {"level": "error", "msg": text, "name": "C360InProcessError"}, "data": {}}
+        self.stdout.put(json.dumps(line).encode())
+
+    def wait(self, timeout: float | None = None) -> int | None:
+        self._thread.join(timeout)
+        return self.returncode
+
+    def poll(self) -> int | None:
+        return None if self._thread.is_alive() else self.returncode
+
+    def send_signal(self, sig) -> None:
+        """dbt in a thread cannot be interrupted: the invocation runs to its end, as a node in flight would."""
+
+
+@contextlib.contextmanager
+def _environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _release_connections() -> None:
+    """Close the warehouse as a dbt process's exit would: dbt-duckdb keeps its database open until
+    interpreter exit (an atexit hook), and the loaders of the next run open the same file."""
+    DuckDBConnectionManager.close_all_connections()
+    reset_adapters()
+
+
+@contextlib.contextmanager
+def dbt_in_process() -> Iterator[None]:
+    """While active, dagster-dbt's DbtCliInvocation starts InProcessDbt where it would start a process."""
+    real = invocation.subprocess
+    invocation.subprocess = types.SimpleNamespace(Popen=InProcessDbt, PIPE=real.PIPE, STDOUT=real.STDOUT)
+    try:
+        yield
+    finally:
+        invocation.subprocess = real
