@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import os
 import shutil
 import threading
 import uuid
@@ -20,6 +19,7 @@ from rich.console import Console
 
 from c360_cli.run import _selection, plan, run_steps
 from c360_core.settings import Settings, settings
+from c360_core.settings import environ as env
 from c360_core.warehouse import connect
 from orchestration.definitions import defs
 from simulator.config import GeneratorConfig
@@ -70,20 +70,6 @@ def webhook() -> Iterator[tuple[str, list[dict]]]:
 
 def landing_of(built: dict[str, str]) -> Path:
     return Path(built["C360_DATA_DIR"]) / "landing"
-
-
-@contextlib.contextmanager
-def env(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def frame(values: dict[str, str], sql: str):

@@ -26,6 +26,8 @@ from dbt.adapters.factory import reset_adapters
 from dbt.cli.main import dbtRunner
 from dbt_common.events.functions import msg_to_dict
 
+from c360_core.settings import environ
+
 _DONE = object()
 # dagster-dbt passes these to the subprocess as environment: here, the invocation sets them while it runs.
 # DBT_LOG_FORMAT is left out: it would make the file log JSON too, and the callback gets every event anyway.
@@ -79,7 +81,7 @@ class InProcessDbt:
 
     def _run(self, env: dict[str, str]) -> None:
         try:
-            with _environ(env):
+            with environ(env):
                 # --log-level none: no console output from dbt here (dagster-dbt prints what it streams);
                 # the callback still gets every event, and dbt.log is written as before
                 result = dbtRunner(callbacks=[self._event]).invoke([*self.args[1:], "--log-level", "none"])
@@ -106,20 +108,6 @@ class InProcessDbt:
 
     def send_signal(self, sig) -> None:
         """dbt in a thread cannot be interrupted: the invocation runs to its end, as a node in flight would."""
-
-
-@contextlib.contextmanager
-def _environ(values: dict[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, old in saved.items():
-            if old is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = old
 
 
 def _release_connections() -> None:
