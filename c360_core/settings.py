@@ -31,6 +31,7 @@ class Settings:
     load_chunk_files: int  # landing files per loader transaction (at most 64 MiB of them)
     duckdb_memory_limit: str  # DuckDB's buffer limit, for c360's connections and dbt's (profiles.yml)
     pii_salt: str  # salts the consumer share's hashes and the erasure suppression list (docs/governance.md)
+    dbt_in_process: bool  # dbt runs in the Dagster run's process; False: a dbt subprocess (docs/decisions.md)
 
     @property
     def landing(self) -> Path:
@@ -74,6 +75,7 @@ def settings() -> Settings:
         duckdb_memory_limit=os.environ.get("C360_DUCKDB_MEMORY_LIMIT", "3GB"),
         # the dbt macro pii_hash reads the same variable with the same default
         pii_salt=os.environ.get("C360_PII_SALT", "c360-local-development-salt"),
+        dbt_in_process=os.environ.get("C360_DBT_IN_PROCESS", "true").lower() not in ("0", "false", "no"),
     )
 
 

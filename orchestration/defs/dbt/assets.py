@@ -133,7 +133,7 @@ class C360DbtCliResource(DbtCliResource):
         return version.parse(importlib.metadata.version("dbt-core"))
 
     def cli(self, args, **kwargs):
-        if not in_process.enabled():
+        if not settings().dbt_in_process:
             return super().cli(args, **kwargs)
         with in_process.dbt_in_process():  # dbt in a thread of this process, not a new process
             return super().cli(args, **kwargs)

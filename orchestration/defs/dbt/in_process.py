@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import queue
 import threading
 import types
@@ -32,10 +31,6 @@ _DONE = object()
 # dagster-dbt passes these to the subprocess as environment: here, the invocation sets them while it runs.
 # DBT_LOG_FORMAT is left out: it would make the file log JSON too, and the callback gets every event anyway.
 _DBT_ENV_SKIPPED = {"DBT_LOG_FORMAT"}
-
-
-def enabled() -> bool:
-    return os.environ.get("C360_DBT_IN_PROCESS", "true").lower() not in ("0", "false", "no")
 
 
 class _Lines:
@@ -63,8 +58,8 @@ class _Lines:
 
 
 class InProcessDbt:
-    """One dbt command run by dbtRunner in a thread, shaped like subprocess.Popen (args, stdout, wait,
-    returncode, send_signal) for dagster-dbt."""
+    """One dbt command run by dbtRunner in a thread, shaped like subprocess.Popen (args, stdout, wait, returncode,
+    send_signal) for dagster-dbt."""
 
     def __init__(self, args, env=None, cwd=None, **_popen_kwargs):
         self.args = list(args)
@@ -102,9 +97,6 @@ class InProcessDbt:
     def wait(self, timeout: float | None = None) -> int | None:
         self._thread.join(timeout)
         return self.returncode
-
-    def poll(self) -> int | None:
-        return None if self._thread.is_alive() else self.returncode
 
     def send_signal(self, sig) -> None:
         """dbt in a thread cannot be interrupted: the invocation runs to its end, as a node in flight would."""
