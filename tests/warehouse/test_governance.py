@@ -23,6 +23,7 @@ from c360_core.warehouse import connect
 from governance import docs
 from governance.pii import DBT_PROJECT, PII_NAME, PII_VALUE, classified
 from orchestration.defs.dbt.project import ensure_manifest
+from orchestration.lib.load import META
 from tests.warehouse import expected
 from tests.warehouse.conftest import AS_OF, env, landing_of
 
@@ -77,7 +78,9 @@ def test_every_column_that_looks_like_pii_is_classified(built):
         missing = []
         for schema, table, column, kind in columns:
             relation = f"{schema}.{table}"
-            if relation not in relations or (relation, column) in known:
+            # the loaders' own columns: a load id is 12 random hex digits, all decimal one time in 280,
+            # which the phone pattern would take for a number
+            if relation not in relations or (relation, column) in known or column in META:
                 continue
             if PII_NAME.search(column):
                 missing.append(f"{relation}.{column} (name)")
