@@ -22,7 +22,7 @@ future as (
         cutoffs.cutoff_date,
         orders.customer_id,
         count(*) as future_orders,
-        sum(orders.total_amount) as future_revenue
+        {{ exact_sum('orders.total_amount') }} as future_revenue
     from cutoffs
     inner join orders
         on

@@ -56,14 +56,14 @@ order_history as (
         cutoff_date,
         customer_id,
         count(*) as frequency_orders,
-        sum(total_amount) as monetary_value,
-        sum(discounted_amount) as discount_amount,
+        {{ exact_sum('total_amount') }} as monetary_value,
+        {{ exact_sum('discounted_amount') }} as discount_amount,
         min(days_before) as recency_days,
         max(days_before) as first_order_days_ago,
         sum(case when days_before < 30 then 1 else 0 end) as orders_30d,
         sum(case when days_before < 90 then 1 else 0 end) as orders_90d,
-        sum(case when days_before < 30 then total_amount else 0 end) as revenue_30d,
-        sum(case when days_before < 90 then total_amount else 0 end) as revenue_90d
+        {{ exact_sum('case when days_before < 30 then total_amount else 0 end') }} as revenue_30d,
+        {{ exact_sum('case when days_before < 90 then total_amount else 0 end') }} as revenue_90d
     from counted
     group by cutoff_date, customer_id
 ),
@@ -73,7 +73,7 @@ category_spend as (
         counted.cutoff_date,
         counted.customer_id,
         lines.product_category,
-        sum(lines.line_amount) as spent,
+        {{ exact_sum('lines.line_amount') }} as spent,
         sum(lines.quantity) as items
     from counted
     inner join lines on counted.order_id = lines.order_id
@@ -86,8 +86,8 @@ preferences as (
         customer_id,
         count(distinct product_category) as distinct_categories,
         sum(items) as items_bought,
-        max(spent) / nullif(sum(spent), 0) as top_category_share,
-        sum(spent) / nullif(sum(items), 0) as avg_unit_price
+        max(spent) / nullif({{ exact_sum('spent') }}, 0) as top_category_share,
+        {{ exact_sum('spent') }} / nullif(sum(items), 0) as avg_unit_price
     from category_spend
     group by cutoff_date, customer_id
 ),

@@ -67,8 +67,7 @@ session_events as (
         sum(favorites) as favorites,
         sum(cart_adds) as cart_adds,
         sum(orders_placed) as orders_placed,
-        cast({{ dbt.datediff('min(first_activity_at)', 'max(last_activity_at)', 'second') }} as double precision) / 60
-            as engagement_minutes
+        {{ dbt.datediff('min(first_activity_at)', 'max(last_activity_at)', 'second') }} as engagement_seconds
     from events_known
     group by cutoff_date, session_id
 ),
@@ -97,7 +96,7 @@ per_customer as (
         sum(sessions.cart_adds) as cart_adds,
         sum(case when sessions.cart_adds > 0 then 1 else 0 end) as sessions_with_cart,
         sum(case when sessions.cart_adds > 0 and sessions.orders_placed = 0 then 1 else 0 end) as abandoned_carts,
-        sum(sessions.engagement_minutes) as engagement_minutes,
+        sum(sessions.engagement_seconds) as engagement_seconds,
         min(sessions.days_before) as days_since_last_session,
         max(sessions.days_before) as first_session_days_ago
     from sessions
@@ -119,7 +118,8 @@ final as (
         favorites,
         cart_adds,
         cast(abandoned_carts as double precision) / nullif(sessions_with_cart, 0) as cart_abandonment_rate,
-        engagement_minutes,
+        -- whole seconds summed, so the total is exact (a sum of doubles changes with the row order)
+        cast(engagement_seconds as double precision) / 60 as engagement_minutes,
         days_since_last_session,
         case
             when sessions_count > 1
