@@ -178,6 +178,8 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     lines += ["| customers | days | stage | seconds | peak MiB | measured |", "|---:|---:|---|---:|---:|---|"]
     for r in results:
         peak = f"{r['peak_rss_mib']:,}" if r["peak_rss_mib"] is not None else "(in the run above)"
+        if r.get("peak_rss_mib_so_far") is not None:  # one run of the process: its peak so far
+            peak = f"{r['peak_rss_mib_so_far']:,} so far"
         lines.append(f"| {r['customers']:,} | {r['days']} | {r['stage']} | {r['seconds']:,} | {peak} "
                      f"| {r['measured_at'][:10]} |")  # fmt: skip
     lines.append("")

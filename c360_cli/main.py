@@ -70,8 +70,8 @@ def generate(
               "(e.g. 2026-01-01...2026-01-03 for customers or web_events, 2026-01...2026-03 for brands). "
               "Default: catch up on every new or changed landing file.")  # fmt: skip
 @click.option("--full-refresh", is_flag=True, help="Rebuild the incremental dbt models from scratch.")
-@click.option("--timings", default=None, type=click.Path(dir_okay=False), help="Also write each run's label and "
-              "seconds to this JSON file (make bench reads it).")  # fmt: skip
+@click.option("--timings", default=None, type=click.Path(dir_okay=False), help="Also write each run's label, "
+              "seconds and the peak memory so far to this JSON file (make bench reads it).")  # fmt: skip
 def materialize(select: str | None, partition_range: str | None, full_refresh: bool, timings: str | None) -> None:
     """Load the landing zone and build the models, in-process, on the configured target."""
     from rich.console import Console

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import resource
 import threading
 import time
 import uuid
@@ -32,6 +33,7 @@ class Step:
     tags: dict[str, str] = field(default_factory=dict)
     label: str = ""
     seconds: float | None = None  # wall time of its run(s), once executed
+    peak_rss_mib: float | None = None  # the process's peak resident memory so far, once executed
 
 
 def _bare_names(select: str, graph) -> str:
@@ -298,7 +300,8 @@ def materialize(
     ok, built = run_steps(defs, steps, instance or DagsterInstance.get(), console)
     _print_mart_counts(built, console)
     if timings:
-        Path(timings).write_text(json.dumps([{"run": s.label, "seconds": s.seconds} for s in steps], indent=2))
+        runs = [{"run": s.label, "seconds": s.seconds, "peak_rss_mib_so_far": s.peak_rss_mib} for s in steps]
+        Path(timings).write_text(json.dumps(runs, indent=2))
     return ok
 
 
@@ -314,6 +317,7 @@ def run_steps(defs, steps: list[Step], instance, console: Console) -> tuple[bool
         started = time.perf_counter()
         success, seen = execute(defs, step, instance, console)
         step.seconds = round(time.perf_counter() - started, 2)
+        step.peak_rss_mib = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: KiB
         mats = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_MATERIALIZATION]
         failed = [r for r in seen if r.dagster_event_type == DagsterEventType.STEP_FAILURE]
         checks = [r for r in seen if r.dagster_event_type == DagsterEventType.ASSET_CHECK_EVALUATION]
