@@ -30,7 +30,7 @@ def _generate_section(record: dict) -> list[str]:
         lines.append(
             f"| {r['customers']:,} | {r['days']} | {r['seconds']:,} | {r['seconds'] / r['days']:.2f} "
             f"| {r['peak_rss_mib']:,} | {r['files']:,} | {on_disk} | {r.get('mib_uncompressed', r['mib']):,} "
-            f"| {r['rows']['web_events']:,} | {r['rows']['orders']:,} | {r['measured_at'][:10]} |"
+            f"| {r['rows']['web_events']:,} | {r['rows']['orders']:,} | {_measured(r, record)} |"
         )
     lines.append("")
     full_year = sorted((r for r in record["results"] if r["days"] >= 365), key=lambda r: r["customers"])
@@ -181,7 +181,7 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
         if r.get("peak_rss_mib_so_far") is not None:  # one run of the process: its peak so far
             peak = f"{r['peak_rss_mib_so_far']:,} so far"
         lines.append(f"| {r['customers']:,} | {r['days']} | {r['stage']} | {r['seconds']:,} | {peak} "
-                     f"| {r['measured_at'][:10]} |")  # fmt: skip
+                     f"| {_measured(r, record)} |")  # fmt: skip
     lines.append("")
     lines += _first_lines(results)
     lines += _quality_lines(results)
@@ -209,6 +209,12 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
 
 def _machine(m: dict) -> str:
     return f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB RAM, Python {m['python']}, {m['os']}"
+
+
+def _measured(r: dict, record: dict) -> str:
+    """The day and the maker of the CPU that measured it: times compare only on one machine."""
+    cpu = (r.get("machine") or record["machine"])["cpu"]
+    return f"{r['measured_at'][:10]} {cpu.split()[0].removesuffix('(R)')}"
 
 
 def _machines(records: dict) -> str:
