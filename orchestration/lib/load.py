@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import re
 import time
 import uuid
@@ -379,9 +378,6 @@ def files_in_window(landing: Path, source: Source, start: dt.datetime, end: dt.d
 
 
 def _rel(path: Path, landing: Path) -> str:
-    text, root = str(path), str(landing)  # a prefix, not relative_to: 8,760 web files per hourly run
-    if text.startswith(root + os.sep):
-        return text[len(root) + 1 :]
     return str(path.relative_to(landing))
 
 
