@@ -177,9 +177,12 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     lines = ["## Warehouse on DuckDB (`c360 materialize`)", ""]
     lines += ["| customers | days | stage | seconds | peak MiB | measured |", "|---:|---:|---|---:|---:|---|"]
     for r in results:
-        peak = f"{r['peak_rss_mib']:,}" if r["peak_rss_mib"] is not None else "(in the run above)"
-        if r.get("peak_rss_mib_so_far") is not None:  # one run of the process: its peak so far
+        if r["peak_rss_mib"] is not None:
+            peak = f"{r['peak_rss_mib']:,}"
+        elif r.get("peak_rss_mib_so_far") is not None:  # one run of a process: the process's peak so far
             peak = f"{r['peak_rss_mib_so_far']:,} so far"
+        else:
+            peak = "(in the run above)"
         lines.append(f"| {r['customers']:,} | {r['days']} | {r['stage']} | {r['seconds']:,} | {peak} "
                      f"| {_measured(r, record)} |")  # fmt: skip
     lines.append("")

@@ -90,8 +90,8 @@ def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = 
            floor_ratio=round(m.seconds / floor.seconds, 1))  # fmt: skip
     for run in json.loads(timings.read_text()):  # its runs, timed inside the one process
         results.append({"stage": f"first materialize: {run['run']}", "customers": customers, "days": days,
-                        "seconds": run["seconds"], "peak_rss_mib": None,  # the peak is the whole process's:
-                        "peak_rss_mib_so_far": run.get("peak_rss_mib_so_far")})  # the run that raised it  # fmt: skip
+                        "seconds": run["seconds"], "peak_rss_mib": None,  # the process has one peak;
+                        "peak_rss_mib_so_far": run["peak_rss_mib_so_far"]})  # where it got to  # fmt: skip
 
     # an hour arrives: load it, verify it, refresh the incremental models (and their tests); then the next
     # one, with everything downstream of it too (customer_360, the audiences), as the automation sensor does
