@@ -71,7 +71,7 @@ def settings() -> Settings:
         shop_database=os.environ.get("C360_SHOP_DATABASE", os.environ.get("C360_PG_DATABASE", "c360")),
         quality_min_score=float(min_score) if (min_score := os.environ.get("C360_QUALITY_MIN_SCORE")) else None,
         mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow.db'}"),
-        load_chunk_files=int(os.environ.get("C360_LOAD_CHUNK_FILES", "2000")),
+        load_chunk_files=int(os.environ.get("C360_LOAD_CHUNK_FILES", "10000")),
         duckdb_memory_limit=os.environ.get("C360_DUCKDB_MEMORY_LIMIT", "3GB"),
         # the dbt macro pii_hash reads the same variable with the same default
         pii_salt=os.environ.get("C360_PII_SALT", "c360-local-development-salt"),

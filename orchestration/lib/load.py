@@ -120,8 +120,8 @@ def _parse_chunk(
         parsed = parse_batch(source, [FileIn(f.rel, f.data) for f in new])
         good = [f for f in new if f.rel not in parsed.errors]
         n = parsed.rows.num_rows
-        rows = parsed.rows.append_column("_load_id", pa.array([load_id] * n, pa.string())).append_column(
-            "_loaded_at", pa.array([now] * n, pa.timestamp("us"))
+        rows = parsed.rows.append_column("_load_id", pa.repeat(pa.scalar(load_id, pa.string()), n)).append_column(
+            "_loaded_at", pa.repeat(pa.scalar(now, pa.timestamp("us")), n)
         )
         rejects = [(load_id, rel, line, raw, reason, now) for rel, line, raw, reason in parsed.rejects]
         counts = {f.rel: (parsed.loaded.get(f.rel, 0), parsed.rejected.get(f.rel, 0)) for f in good}
