@@ -61,15 +61,20 @@ def _run(instance: dg.DagsterInstance) -> None:
 
 def _recorded(instance: dg.DagsterInstance) -> dict:
     out = {}
+    [run] = instance.get_runs()
     for key in (dg.AssetKey("files"), dg.AssetKey("sessions")):
         records = instance.fetch_materializations(key, limit=1000).records
         planned = instance.fetch_planned_materializations(key, limit=1000).records
+        [entry] = [r.asset_entry for r in instance.get_asset_records([key])]  # the index's row of the asset
+        last = entry.last_materialization_record
         out[key.to_user_string()] = {
             "materialized": sorted(instance.get_materialized_partitions(key)),
             "records": sorted(r.partition_key for r in records),
             "planned": sorted(r.event_log_entry.dagster_event.partition for r in planned),
             "latest": instance.get_latest_materialization_event(key).dagster_event.partition,
-        }
+            "entry": (last.event_log_entry.dagster_event.partition, last.storage_id == records[0].storage_id,
+                      entry.last_run_id == run.run_id),
+        }  # fmt: skip
     check = instance.event_log_storage.get_asset_check_execution_history(
         dg.AssetCheckKey(dg.AssetKey("files"), "files_ok"), limit=10
     )
@@ -93,7 +98,8 @@ def test_a_range_run_is_recorded_as_the_stock_storage_records_it(tmp_path, monke
     _run(batching)
 
     days = [(START + dt.timedelta(days=i)).isoformat() for i in range((END - START).days + 1)]
-    want = {"materialized": days, "records": days, "planned": days, "latest": END.isoformat()}
+    want = {"materialized": days, "records": days, "planned": days, "latest": END.isoformat(),
+            "entry": (END.isoformat(), True, True)}  # fmt: skip
     got = _recorded(batching)
     assert got == _recorded(stock)
     assert got["files"] == want and got["sessions"] == want
@@ -107,3 +113,16 @@ def test_without_batching_the_storage_still_records_each_event(tmp_path, monkeyp
     instance = _batching_instance(tmp_path / "batch")
     _run(instance)
     assert len(_recorded(instance)["files"]["materialized"]) == (END - START).days + 1
+
+
+def test_a_kept_connection_sees_what_another_process_commits(tmp_path):
+    """The storage keeps its SQLite connections open between events: another instance (the UI, the daemon)
+    reads each event as soon as it is committed, and this one reads theirs."""
+    writer, reader = _batching_instance(tmp_path / "home"), dg.DagsterInstance.from_config(str(tmp_path / "home"))
+    _run(writer)
+    [run] = reader.get_runs()
+    assert reader.get_records_for_run(run.run_id, limit=10_000).records  # read before the writer closes anything
+    assert len(reader.get_materialized_partitions(dg.AssetKey("files"))) == (END - START).days + 1
+    _run(reader)  # and back: the writer's kept connections see the reader's run
+    assert len(writer.get_runs()) == 2
+    assert len(writer.fetch_materializations(dg.AssetKey("files"), limit=1000).records) == 2 * ((END - START).days + 1)
