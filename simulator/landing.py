@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import gzip
 import os
 import re
@@ -89,9 +90,30 @@ def files(landing: Path, source: str, dates: list[str] | None = None) -> list[Pa
         patterns = [pattern.replace("date=*", f"date={d}") for d in dates]
     else:
         patterns = [pattern]
-    name = pattern.rsplit("/", 1)[-1]  # one walk of the tree, whatever the suffix
-    found = (p for g in patterns for p in landing.glob(g + "*") if fnmatch.fnmatch(_uncompressed(p.name), name))
-    return sorted(p for p in found if not p.name.startswith("."))
+    found = [p for g in patterns for p in _matching(landing, g.split("/"))]
+    return sorted(found)
+
+
+def _matching(base: Path, parts: list[str]) -> list[Path]:
+    """The files under base whose names match the pattern parts, one directory listing per folder (pathlib's
+    glob and a name test per file took 0.34 s for the 8,760 web files of a year)."""
+    head, rest = parts[0], parts[1:]
+    if "*" not in head and rest:
+        return _matching(base / head, rest)
+    forms = [head] if rest else [head + suffix for suffix in ("", *COMPRESSED)]  # a file may be compressed
+    match = _name_regex("|".join(forms)).match
+    try:
+        entries = [e for e in os.scandir(base) if e.name[0] != "." and match(e.name)]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    if not rest:
+        return [base / e.name for e in entries if e.is_file()]
+    return [p for e in entries if e.is_dir() for p in _matching(base / e.name, rest)]
+
+
+@functools.cache
+def _name_regex(forms: str) -> re.Pattern:
+    return re.compile("|".join(fnmatch.translate(f) for f in forms.split("|")))
 
 
 def decompress(rel: str, data: bytes) -> bytes:
@@ -126,8 +148,12 @@ def path_for(source: str, stamp: str) -> str:
 _STAMP_FORMATS = ("%Y-%m-%dT%H-%M", "%Y-%m-%dT%H", "%Y-%m-%d", "%Y-%m")
 
 
+@functools.cache
 def _pattern_regex(pattern: str) -> re.Pattern:
     return re.compile("^" + "(.+?)".join(re.escape(part) for part in pattern.split("*")) + "$")
+
+
+_last_format: dict[str, str] = {}  # source -> the stamp format its last file had (a stamp fits one at most)
 
 
 def period_of(source: str, rel: str) -> dt.datetime:
@@ -140,11 +166,14 @@ def period_of(source: str, rel: str) -> dt.datetime:
     if not match:
         raise ValueError(f"{rel!r} is not a {source} file ({SOURCES[source].pattern})")
     stamp = "T".join(match.groups())
-    for fmt in _STAMP_FORMATS:
+    last = _last_format.get(source)
+    for fmt in ([last] if last else []) + [f for f in _STAMP_FORMATS if f != last]:
         try:
-            return dt.datetime.strptime(stamp, fmt)
+            period = dt.datetime.strptime(stamp, fmt)
         except ValueError:
             continue
+        _last_format[source] = fmt
+        return period
     raise ValueError(f"{rel!r}: cannot read a period from {stamp!r}")
 
 

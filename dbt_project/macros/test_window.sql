@@ -12,12 +12,17 @@
     audit.dbt_test_windows
 {%- endmacro %}
 
-{% macro record_test_window() -%}
-    {%- set key = this.schema ~ '.' ~ this.identifier -%}
+{#- Created once per invocation, before any node (on-run-start): with two dbt threads, two incremental
+    models' pre-hooks creating it at once would conflict in DuckDB's catalog. -#}
+{% macro create_test_windows_table() -%}
     create schema if not exists audit;
     create table if not exists {{ test_windows_table() }} (
         relation varchar(200) primary key, tested_since timestamp, recorded_at timestamp
-    );
+    )
+{%- endmacro %}
+
+{% macro record_test_window() -%}
+    {%- set key = this.schema ~ '.' ~ this.identifier -%}
     delete from {{ test_windows_table() }} where relation = '{{ key }}';
     insert into {{ test_windows_table() }} (relation, tested_since, recorded_at)
     select
