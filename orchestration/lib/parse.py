@@ -47,9 +47,14 @@ def _timestamp(value: str) -> dt.datetime:
     return ts.astimezone(dt.UTC).replace(tzinfo=None) if ts.tzinfo else ts
 
 
+INTEGER_RANGE = range(-(2**31), 2**31)  # what an `integer` column holds, in DuckDB and in PostgreSQL
+
+
 def _integer(value: str | int | float) -> int:
     if isinstance(value, float) and not value.is_integer():
         raise ValueError("not a whole number")
+    if int(value) not in INTEGER_RANGE:  # it would fail the insert of every row beside it
+        raise ValueError("out of range")
     return int(value)
 
 

@@ -91,6 +91,20 @@ ODD_EVENTS = [
     {"activity_ts": "yesterday"},
     {"activity_ts": 1767243600},
     {"event_action": "tab\\there"},  # an escape inside a string
+    {"event_action": 'caf\u00e9 \U0001f600 "q" \u0001'},  # escaped non-ASCII, a surrogate pair, quotes
+    {"session_id": 1.5},
+    {"session_id": 1e5},
+    {"session_id": False},
+    {"session_id": ""},  # text columns
+    {"quantity": 2147483647},
+    {"quantity": -2147483648},  # the integer column's bounds
+    {"quantity": 2147483648},
+    {"quantity": "3000000000"},
+    {"quantity": 10**20},  # past them: a reject, not a crash
+    {"quantity": "  4 "},
+    {"occurrence": 3.0},
+    {"order_value": 12},
+    {"order_value": 1e-7},
 ]
 
 
@@ -98,11 +112,22 @@ def test_bulk_equals_record_by_record_on_the_edges():
     source = SOURCES["web_events"]
     lines = [json.dumps({**EVENT, "activity_uuid": f"e{i}", **odd}) for i, odd in enumerate(ODD_EVENTS)]
     crlf = json.dumps({**EVENT, "activity_uuid": "crlf"}) + "\r"
-    lines += ["", "   ", "[1, 2]", "42", '{"activity_uuid": "cut', crlf]
+    lines += [
+        "",
+        "   ",
+        "[1, 2]",
+        "42",
+        '{"activity_uuid": "cut',
+        crlf,
+        '{ "activity_uuid" : "spaced" , "quantity" : 2 , "session_id" : -0 }',
+        '{"activity_uuid": "e", "quantity": 1E2}',
+    ]
     files = [FileIn("web/a.jsonl", "\n".join(lines).encode()), FileIn("web/b.jsonl", b"\xff\xfe not utf-8")]
     rows, rejects = same(source, files)
     assert len(rows) + len(rejects) == len(lines) - 2 + 1  # two blank lines are not records; b has one line
     assert {r[-1] for r in rows} >= {1, 3, 5}  # the whole float, the integer text, ...
+    out_of_range = {i + 1 for i, odd in enumerate(ODD_EVENTS) if int(float(odd.get("quantity", 0))) >= 2**31}
+    assert {line for _, line, _, reason in rejects if reason.startswith("bad integer")} >= out_of_range
 
     csv_source = SOURCES["transactions"]
     header = ",".join(csv_source.columns)
