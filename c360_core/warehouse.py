@@ -36,6 +36,7 @@ class Warehouse(Protocol):
     def fetch_frame(self, sql: str, params: Sequence | None = None) -> pd.DataFrame: ...
     def column_type(self, kind: str) -> str: ...
     def transaction(self) -> contextlib.AbstractContextManager: ...
+    def checkpoint(self) -> None: ...
     def close(self) -> None: ...
 
 
@@ -74,6 +75,10 @@ class DuckDBWarehouse:
             self.con.execute("rollback")
             raise
         self.con.execute("commit")
+
+    def checkpoint(self) -> None:
+        """Write what was committed into the file now (DuckDB also does it on close), outside a transaction."""
+        self.con.execute("checkpoint")
 
     def close(self) -> None:
         self.con.close()
@@ -123,6 +128,9 @@ class PostgresWarehouse:
     def transaction(self) -> Iterator[None]:
         with self.con.transaction():
             yield
+
+    def checkpoint(self) -> None:
+        """PostgreSQL's own checkpoints keep its memory bounded: nothing to do."""
 
     def close(self) -> None:
         self.con.close()

@@ -41,6 +41,10 @@ log = logging.getLogger("c360.load")
 PROGRESS_EVERY = 10.0  # seconds between progress lines (the first and the last chunk are always logged)
 PARSERS = 2  # chunks parsed at once, besides the one committing (memory: about three chunks)
 CHUNK_BYTES = 64 * 2**20  # a chunk commits in one transaction and bounds memory (~0.5 GB of rows at most)
+# DuckDB rewrites every row group appended since its last checkpoint when it checkpoints, at the latest when
+# the warehouse closes, holding them in memory: closing after a year of web events at 100k took 1.7 GB more
+# than the load itself. A checkpoint every ~2M rows (16 row groups) bounds that, for about the same time.
+CHECKPOINT_ROWS = 2_000_000
 META = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "_loaded_at": "timestamp"}
 REJECT_COLUMNS = {"_load_id": "varchar", "_source_file": "varchar", "_line": "integer", "record": "varchar",
                   "reason": "varchar", "_loaded_at": "timestamp"}  # fmt: skip
@@ -252,7 +256,7 @@ def load_source(
     paths = files if files is not None else landing_files(landing, source)
     reader = _Reader(source, landing, paths, loaded, set(audited), cfg.load_chunk_files)
     summary = LoadSummary(source.name)
-    last_log = None
+    last_log, since_checkpoint = None, 0
     with ThreadPoolExecutor(max_workers=PARSERS, thread_name_prefix="c360-parse") as pool:
         inflight: deque[tuple[_Batch, Future | None]] = deque()
 
@@ -278,6 +282,10 @@ def load_source(
                     summary.failures.append(chunk.errors[f.rel])
             if chunk.good:
                 _commit(wh, source, chunk)
+                since_checkpoint += chunk.rows.num_rows
+                if since_checkpoint >= CHECKPOINT_ROWS:
+                    wh.checkpoint()
+                    since_checkpoint = 0
             summary.files_loaded += len(chunk.good)
             summary.rows_loaded += chunk.rows.num_rows
             summary.rows_rejected += chunk.rejects.num_rows

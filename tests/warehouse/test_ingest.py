@@ -114,6 +114,7 @@ import os
 import orchestration.lib.load as load
 from c360_core.settings import settings
 os.environ["C360_LOAD_CHUNK_FILES"] = "40"
+load.CHECKPOINT_ROWS = 1  # and a checkpoint after every chunk: the kill lands between two of them
 from c360_core.warehouse import connect
 from simulator.landing import SOURCES
 with connect(settings()) as wh:
