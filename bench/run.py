@@ -13,10 +13,11 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from bench import ml, pg, report, semantic
-from bench.measure import dir_size, machine, run_stage
+from bench.measure import Measurement, dir_size, machine, run_stage
 from bench.report import render, render_ml
 from simulator.landing import path_for
 
@@ -66,17 +67,48 @@ def _stage(results: list, stage: str, customers: int, days: int, m, **extra) -> 
     print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
 
 
+FLOOR_TRIES = 3  # the floor is a few seconds to a minute: its fastest of three, as the engine's best
+FIRST_TRIES = {10_000: 3}  # tiers whose first materialize is cheap enough to take the fastest of several
+
+
+def _fastest(tries: int, measure) -> Measurement:
+    """The fastest of `tries` runs: this host's speed drifts by a quarter within minutes, on both sides of a ratio."""
+    return min((measure() for _ in range(tries)), key=lambda m: m.seconds)
+
+
+def _first_materialize(cli: list[str], env: dict[str, str], data_dir: Path, timings: Path, tries: int) -> Measurement:
+    """A first `c360 materialize` on a new warehouse and a new Dagster instance (a new user's first load)."""
+
+    def once() -> Measurement:
+        for old in (data_dir / "wh.duckdb", data_dir / "wh.duckdb.wal"):
+            old.unlink(missing_ok=True)
+        for folder in (data_dir / "dagster", data_dir / "dbt-target"):
+            shutil.rmtree(folder, ignore_errors=True)
+        run = data_dir / f"timings_{time.monotonic_ns()}.json"
+        m = run_stage([*cli, "materialize", "--select", FIRST, "--timings", str(run)], env)
+        runs[m.seconds] = run
+        return m
+
+    runs: dict[float, Path] = {}
+    best = _fastest(tries, once)
+    shutil.copy(runs[best.seconds], timings)  # the runs of the fastest one
+    return best
+
+
 def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = False) -> list[dict]:
     """The floor, the first materialize, an hourly cycle, then the other stages, on DuckDB, each its own process."""
     data_dir = scratch / f"tier_{customers}"
     landing = data_dir / "landing"
     as_of = str(END + dt.timedelta(days=1))
     env = {"C360_TARGET": "duckdb", "C360_DATA_DIR": str(data_dir), "C360_DUCKDB_PATH": str(data_dir / "wh.duckdb"),
-           "C360_AS_OF_DATE": as_of}  # fmt: skip
+           "C360_AS_OF_DATE": as_of, "C360_DAGSTER_STORAGE": str(data_dir / "dagster"),
+           "C360_DAGSTER_LOGS": str(data_dir / "dagster" / "logs")}  # fmt: skip
     results: list[dict] = []
     cli = [sys.executable, "-m", "c360_cli.main"]
-    floor = run_stage([sys.executable, "-m", "bench.floor", str(landing), str(data_dir / "floor.parquet"), as_of])
-    _stage(results, "floor: one DuckDB statement, files to customer_360 core", customers, days, floor)
+    floor_cmd = [sys.executable, "-m", "bench.floor", str(landing), str(data_dir / "floor.parquet"), as_of]
+    floor = _fastest(FLOOR_TRIES, lambda: run_stage(floor_cmd))
+    _stage(results, "floor: one DuckDB statement, files to customer_360 core", customers, days, floor,
+           tries=FLOOR_TRIES)  # fmt: skip
 
     suffix = {"zstd": ".zst", "none": ""}[_codec(customers)]
     # the day's last two hours are held back: each arrives after the first materialize, for one hourly cycle
@@ -85,9 +117,10 @@ def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = 
     for path, aside in held.values():
         shutil.move(path, aside)
     timings = data_dir / "timings.json"
-    m = run_stage([*cli, "materialize", "--select", FIRST, "--timings", str(timings)], env)
+    tries = FIRST_TRIES.get(customers, 1)
+    m = _first_materialize(cli, env, data_dir, timings, tries)
     _stage(results, "first materialize (ingest, contracts, every model)", customers, days, m,
-           floor_ratio=round(m.seconds / floor.seconds, 1))  # fmt: skip
+           floor_ratio=round(m.seconds / floor.seconds, 1), tries=tries)  # fmt: skip
     for run in json.loads(timings.read_text()):  # its runs, timed inside the one process
         results.append({"stage": f"first materialize: {run['run']}", "customers": customers, "days": days,
                         "seconds": run["seconds"], "peak_rss_mib": None,  # the process has one peak;
