@@ -1,8 +1,8 @@
 """`c360 materialize`: run the asset graph in-process and report asset by asset.
 
-Dagster runs one partitioning per run, so a selection becomes a short plan: the sources in load
-order (parents before children, see LOAD_ORDER), one run per consecutive group that shares a
-partitioning (a single-run backfill of its range), then one run for the dbt models.
+Dagster runs one partitioning per run, so a selection becomes a short plan: one run per partitioning
+of the selected sources (a single-run backfill of its range), one run verifying all their contracts once
+every source is loaded, then one run for the dbt models.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ class Step:
     keys: list
     tags: dict[str, str] = field(default_factory=dict)
     label: str = ""
+    checks: set | None = None  # the asset checks the run executes; None: every check of its assets
     seconds: float | None = None  # wall time of its run(s), once executed
     peak_rss_mib: float | None = None  # the process's peak resident memory so far, once executed
 
@@ -79,8 +80,9 @@ def _normalize(key: str, partitions) -> str:
     return key
 
 
-def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str] | None:
-    """The partitions spanning the landing files that are new or changed since they were loaded.
+def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str, list[str]] | None:
+    """The partitions spanning the landing files that are new or changed since they were loaded, and
+    the sources that have such files (the others are not run: nothing of theirs changed).
 
     None when everything is loaded: the run is skipped, not repeated (with a persistent instance,
     Dagster records every partition of a range: ~10 ms each, 90 s for a year of hours).
@@ -101,7 +103,7 @@ def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str] | None:
     _check_start(partitions, min(periods), cfg)
     first, last = (partitions.get_partition_key_for_timestamp(t.replace(tzinfo=dt.UTC).timestamp())
                    for t in (min(periods), max(periods)))  # fmt: skip
-    return first, last
+    return first, last, sorted({s for s, _ in pending}, key=sources.index)
 
 
 def _check_start(partitions, earliest, cfg) -> None:
@@ -140,7 +142,8 @@ def _step(partitions, group: list, partition_range: str | None, full_refresh: bo
         found = _catch_up_range(partitions, names)
         if found is None:
             return None  # every file of these sources is loaded and unchanged
-        first, last = found
+        first, last, names = found
+        group = [k for k in group if k.path[-1] in names]
         tags = {RANGE_START: first, RANGE_END: last, RELOAD_TAG: "changed"}  # catch up on new files only
     return Step(group, tags, f"{', '.join(names)} [{first} ... {last}]")
 
@@ -151,16 +154,15 @@ def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = Fal
 
     graph = defs.resolve_asset_graph()
     sources = sorted((k for k in keys if k.path[0] == "raw"), key=lambda k: LOAD_ORDER.index(k.path[-1]))
-    runs: list[tuple] = []  # (partitions, keys): consecutive sources sharing a partitioning share a run
+    runs: list[tuple] = []  # (partitions, keys): the sources sharing a partitioning share a run
     for key in sources:
         partitions = graph.get(key).partitions_def
-        if runs and runs[-1][0] == partitions:
-            runs[-1][1].append(key)
-        else:
+        group = next((g for p, g in runs if p == partitions), None)
+        if group is None:
             runs.append((partitions, [key]))
+        else:
+            group.append(key)
     models = [k for k in keys if k.path[0] != "raw"]
-    if models:
-        runs.append((None, models))
     if partition_range and not any(partitions for partitions, _ in runs):
         raise BadSelection("--partition-range needs a time-partitioned source in --select (e.g. web_events)")
     steps = []
@@ -168,9 +170,31 @@ def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = Fal
         step = _step(partitions, group, partition_range, full_refresh)
         if step is not None:
             steps.append(step)
+    steps += _contracts_step(graph, steps)
+    if models:
+        steps.append(_step(None, models, partition_range, full_refresh))
     for step in steps:  # the same one-writer tag as the scheduled and sensor runs
         step.tags.update(warehouse_tags())
     return steps
+
+
+def _contracts_step(graph, loads: list[Step]) -> list[Step]:
+    """One run verifying the contracts of every loaded source, after the last load.
+
+    Dagster would store a planned check execution per check *per partition* of a range run (17 x 8,760
+    rows for a year of hours), and the contracts check whole tables anyway. Verified once every source
+    is in, each contract's reference checks (an order's customer, a payment's order) find their parents
+    loaded, and the seven contracts cost one run, not one each. A lone load of one partition or of the
+    unpartitioned shop sources (an hourly or daily run, the orders sensor's) keeps its checks in its run.
+    """
+    if len(loads) == 1 and loads[0].tags.get(RANGE_START) == loads[0].tags.get(RANGE_END):
+        return []
+    loaded = {k for step in loads for k in step.keys}
+    checks = {k for k in graph.asset_check_keys if k.asset_key in loaded}
+    for step in loads:
+        step.checks = set()
+    names = ", ".join(k.path[-1] for step in loads for k in step.keys)
+    return [Step([], {}, f"contracts: {names}", checks)] if checks else []
 
 
 class _ProgressLines(logging.Handler):
@@ -233,44 +257,30 @@ def _watch(instance, run_id: str, console: Console, stop: threading.Event, seen:
             return
 
 
-def _runs(defs, step: Step) -> list[tuple]:
-    """(job, tags) to execute for a step: one run, or for a range of partitions the loads, then the checks.
-
-    Dagster stores a planned check execution per check *per partition* of a run: checking a year of
-    hourly partitions in the load run writes 17 x 8,760 rows before anything loads. The contracts
-    check whole tables anyway, so a range loads first and one unpartitioned run verifies after it.
-    """
-    job = defs.resolve_implicit_job_def_def_for_assets(step.keys)
-    checks = {k for k in defs.resolve_asset_graph().asset_check_keys if k.asset_key in set(step.keys)}
-    if RANGE_START not in step.tags or step.tags[RANGE_START] == step.tags[RANGE_END] or not checks:
-        return [(job.get_subset(asset_selection=set(step.keys)), step.tags)]
-    unpartitioned = {k: v for k, v in step.tags.items() if k not in (RANGE_START, RANGE_END)}
-    return [
-        (job.get_subset(asset_selection=set(step.keys), asset_check_selection=set()), step.tags),
-        (job.get_subset(asset_selection=set(), asset_check_selection=checks), unpartitioned),
-    ]
+def _job(defs, step: Step):
+    """The run's job: the step's assets, and its checks (every check of those assets unless it names them)."""
+    keys = step.keys or sorted({k.asset_key for k in step.checks})
+    job = defs.resolve_implicit_job_def_def_for_assets(keys)
+    return job.get_subset(asset_selection=set(step.keys), asset_check_selection=step.checks)
 
 
 def execute(defs, step: Step, instance, console: Console) -> tuple[bool, list]:
     seen: list = []
-    for job, tags in _runs(defs, step):
-        run_id, stop = str(uuid.uuid4()), threading.Event()
-        watcher = threading.Thread(target=_watch, args=(instance, run_id, console, stop, seen), daemon=True)
-        watcher.start()
-        try:
-            result = job.execute_in_process(
-                instance=instance,
-                run_id=run_id,
-                tags=tags,
-                raise_on_error=False,
-                # the watcher prints progress; Dagster's own console log only for warnings and errors
-                run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-            )
-        finally:
-            stop.set()
-            watcher.join()
-        if not result.success:
-            break
+    run_id, stop = str(uuid.uuid4()), threading.Event()
+    watcher = threading.Thread(target=_watch, args=(instance, run_id, console, stop, seen), daemon=True)
+    watcher.start()
+    try:
+        result = _job(defs, step).execute_in_process(
+            instance=instance,
+            run_id=run_id,
+            tags=step.tags,
+            raise_on_error=False,
+            # the watcher prints progress; Dagster's own console log only for warnings and errors
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    finally:
+        stop.set()
+        watcher.join()
     partitions: dict[str, list] = {}
     for r in seen:
         mat = r.dagster_event.event_specific_data.materialization if r.dagster_event.is_step_materialization else None

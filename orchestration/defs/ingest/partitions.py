@@ -49,8 +49,9 @@ START = partitions_start()
 PARTITIONS = _partitions(START)
 # orders and line items are not partitioned: the orders sensor loads them as they change.
 
-# Parents before children: a catch-up loads the sources in this order, so each contract's
-# reference checks (an order's customer, a payment's order) find the parent already loaded.
+# Parents before children: `c360 materialize` runs each partitioning's loads at its first source's place
+# in this order. The contracts verify after the last load, so their reference checks (an order's
+# customer, a payment's order) find every parent loaded whatever the order.
 LOAD_ORDER = ["brands", "products", "customers", "orders", "order_line_items", "transactions", "web_events"]
 
 # cadence name -> (sources, cron). Each schedule loads the period that just closed; the hourly one
