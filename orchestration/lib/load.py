@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import re
 import time
 import uuid
@@ -340,12 +341,11 @@ class _Reader:
             if _unchanged(path, seen):  # stat first: an untouched file is not even read
                 skipped += 1
                 continue
-            data = path.read_bytes()
+            data, mtime = _read(path)
             digest = sha256(data)
             if seen is not None and seen.sha256 == digest:  # hash next: a loaded file is never parsed again
                 skipped += 1
                 continue
-            mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).replace(tzinfo=None)
             f = Incoming(rel, data, digest, mtime, known=rel in self.known, size=len(data))
             try:
                 f.data = decompress(rel, data)
@@ -355,6 +355,20 @@ class _Reader:
             new.append(f)
             size += len(f.data)
         return _Batch(new, broken, skipped, self.i, started)
+
+
+def _read(path: Path) -> tuple[bytes, dt.datetime]:
+    """A file's bytes and modification time, from one open file: os.open, fstat and read take half the time
+    of Path.read_bytes and Path.stat, which counts for the shop's many small files (33k orders at 10k)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        stat = os.fstat(fd)
+        mtime, parts = stat.st_mtime, []
+        while chunk := os.read(fd, stat.st_size + 1):  # the whole file in one read, unless it grew
+            parts.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(parts), dt.datetime.fromtimestamp(mtime, dt.UTC).replace(tzinfo=None)
 
 
 def _unchanged(path: Path, seen: Loaded | None) -> bool:
