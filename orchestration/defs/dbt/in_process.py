@@ -30,6 +30,7 @@ import dagster_dbt.core.dbt_cli_invocation as invocation
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.adapters.factory import reset_adapters
 from dbt.cli.main import dbtRunner
+from dbt.constants import DEFAULT_ENV_PLACEHOLDER  # what the manifest records for an unset variable
 from dbt_common.events.functions import msg_to_dict
 
 from c360_core.settings import environ
@@ -113,6 +114,9 @@ class InProcessDbt:
 
 # flags that change what a parse gives; the rest (selection, --full-refresh, ...) only change what runs
 _PARSE_FLAGS = ("--project-dir", "--profiles-dir", "--target-path", "--target", "--profile", "--vars")
+# What a parse reads from the environment: dbt's own variables and c360's settings (the project and the
+# profile read no others; a parse key still checks every variable the manifest says it read)
+_ENV_PREFIXES = ("DBT_", "C360_")
 # dbt's own environment variables that change nothing a parse gives (dagster-dbt sets them per invocation)
 _RUNTIME_ENV = ("DBT_INDIRECT_SELECTION", "DBT_LOG_PATH", "DBT_LOG_FORMAT")
 _parsed: dict[tuple, object] = {}  # parse key -> dbt's Manifest; the newest few
@@ -127,15 +131,22 @@ def _parse_key(args: list[str]) -> tuple:
     files = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in project.rglob("*")
                          if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
                          and not {"target", "logs", "dbt_packages"} & set(p.relative_to(project).parts)))  # fmt: skip
-    env = tuple(sorted((k, v) for k, v in os.environ.items() if k not in _RUNTIME_ENV))
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) and k not in _RUNTIME_ENV))
     return flags, files, env
 
 
-def _manifest(args: list[str], callback):
-    """The project parsed as this command would parse it: kept from an earlier invocation, else parsed now."""
+def _fresh(key: tuple):
+    """The kept manifest for this key, if every environment variable the project read is as it was."""
+    manifest = _parsed.get(key)
+    if manifest is None:
+        return None
+    unchanged = all(os.environ.get(k, DEFAULT_ENV_PLACEHOLDER) == v for k, v in manifest.env_vars.items())
+    return manifest if unchanged else None
+
+
+def _parse(args: list[str], callback):
+    """Parse the project as this command would, and keep the manifest (None if the parse fails)."""
     key = _parse_key(args)
-    if key in _parsed:
-        return _parsed[key]
     flags = [part for f, v in key[0] for part in (f, v)]
     result = dbtRunner(callbacks=[callback]).invoke(["parse", *flags, "--log-level", "none"])
     if not result.success:  # the command itself then reports the parse error, as before
@@ -144,6 +155,11 @@ def _manifest(args: list[str], callback):
     while len(_parsed) > _KEEP:
         _parsed.pop(next(iter(_parsed)))
     return result.result
+
+
+def _manifest(args: list[str], callback):
+    """The project parsed as this command would parse it: kept from an earlier invocation, else parsed now."""
+    return _fresh(_parse_key(args)) or _parse(args, callback)
 
 
 def _release_connections() -> None:
