@@ -42,7 +42,7 @@ def test_history_from_an_earlier_year_loads_without_settings(tmp_path):
     done = subprocess.run([sys.executable, "-m", "c360_cli.main", "materialize", "--select", WAREHOUSE],
                           check=False, cwd=ROOT, env=child, capture_output=True, text=True, timeout=900)  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert f"customers [{START.isoformat()} ... {END.isoformat()}]" in done.stdout
+    assert f"customers, transactions, web_events [{START.isoformat()} ... {END.isoformat()}]" in done.stdout
 
     landing = tmp_path / "landing"
     want = expected.customer_orders(landing, AS_OF)
