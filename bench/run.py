@@ -210,6 +210,7 @@ def _save(name: str, results: list[dict]) -> None:
     merged = [r for r in old if (r["customers"], r["days"], _family(r["stage"])) not in fresh]
     here = machine()
     merged += [{**r, "measured_at": now, "machine": here} for r in results]
+    merged.sort(key=lambda r: (r["customers"], r["days"]))  # tier by tier, each in its measured order
     stamp = {"machine": here, "measured_at": now}
     path.write_text(json.dumps({**stamp, "results": merged}, indent=2) + "\n")
 
