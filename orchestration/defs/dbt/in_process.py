@@ -8,7 +8,8 @@ dbt's programmatic runner (`dbtRunner`) in a thread of this process and looks, t
 dagster-dbt feature that reads those lines (events, asset checks, errors) works unchanged.
 
 The parsed project (dbt's Manifest) is kept for the next invocation of this process while nothing it
-was parsed from has changed: the project's files, the environment and the command's project flags. A
+was parsed from has changed: the project's files, c360's and dbt's environment variables (and any other
+the manifest records having read) and the command's project flags. A
 first materialize makes three invocations (the Python assets between dbt models split them); each would
 load the partial parse again and write the manifest (0.3-0.9 s each).
 
