@@ -170,7 +170,11 @@ def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = Fal
         step = _step(partitions, group, partition_range, full_refresh)
         if step is not None:
             steps.append(step)
-    steps += _contracts_step(graph, steps)
+    contracts = _contracts_step(graph, steps)
+    if contracts is not None:  # the loads then run no checks of their own
+        for step in steps:
+            step.checks = set()
+        steps.append(contracts)
     if models:
         steps.append(_step(None, models, partition_range, full_refresh))
     for step in steps:  # the same one-writer tag as the scheduled and sensor runs
@@ -178,7 +182,7 @@ def plan(defs, keys: list, partition_range: str | None, full_refresh: bool = Fal
     return steps
 
 
-def _contracts_step(graph, loads: list[Step]) -> list[Step]:
+def _contracts_step(graph, loads: list[Step]) -> Step | None:
     """One run verifying the contracts of every loaded source, after the last load.
 
     Dagster would store a planned check execution per check *per partition* of a range run (17 x 8,760
@@ -188,13 +192,11 @@ def _contracts_step(graph, loads: list[Step]) -> list[Step]:
     unpartitioned shop sources (an hourly or daily run, the orders sensor's) keeps its checks in its run.
     """
     if len(loads) == 1 and loads[0].tags.get(RANGE_START) == loads[0].tags.get(RANGE_END):
-        return []
+        return None
     loaded = {k for step in loads for k in step.keys}
     checks = {k for k in graph.asset_check_keys if k.asset_key in loaded}
-    for step in loads:
-        step.checks = set()
     names = ", ".join(k.path[-1] for step in loads for k in step.keys)
-    return [Step([], {}, f"contracts: {names}", checks)] if checks else []
+    return Step([], {}, f"contracts: {names}", checks) if checks else None
 
 
 class _ProgressLines(logging.Handler):

@@ -9,9 +9,9 @@ dagster-dbt feature that reads those lines (events, asset checks, errors) works 
 
 The parsed project (dbt's Manifest) is kept for the next invocation of this process while nothing it
 was parsed from has changed: the project's files, c360's and dbt's environment variables (and any other
-the manifest records having read) and the command's project flags. A
-first materialize makes three invocations (the Python assets between dbt models split them); each would
-load the partial parse again and write the manifest (0.3-0.9 s each).
+the manifest records having read) and the command's project flags. A first materialize makes three
+invocations (the Python assets between dbt models split them); each would load the partial parse again
+and write the manifest (0.3-0.9 s each).
 
 `C360_DBT_IN_PROCESS=false` goes back to the subprocess.
 """
@@ -35,6 +35,7 @@ from dbt.constants import DEFAULT_ENV_PLACEHOLDER  # what the manifest records f
 from dbt_common.events.functions import msg_to_dict
 
 from c360_core.settings import environ
+from orchestration.defs.dbt.project import project_files
 
 _DONE = object()
 # dagster-dbt passes these to the subprocess as environment: here, the invocation sets them while it runs.
@@ -129,9 +130,7 @@ def _parse_key(args: list[str]) -> tuple:
     environment (env_var() in the project and the profile) and the command's project flags."""
     flags = tuple((f, args[i + 1]) for i, f in enumerate(args[:-1]) if f in _PARSE_FLAGS)
     project = Path(dict(flags).get("--project-dir") or os.environ.get("DBT_PROJECT_DIR") or ".")
-    files = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in project.rglob("*")
-                         if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
-                         and not {"target", "logs", "dbt_packages"} & set(p.relative_to(project).parts)))  # fmt: skip
+    files = tuple(sorted((str(p), p.stat().st_mtime_ns) for p in project_files(project)))
     env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(_ENV_PREFIXES) and k not in _RUNTIME_ENV))
     return flags, files, env
 
@@ -145,9 +144,8 @@ def _fresh(key: tuple):
     return manifest if unchanged else None
 
 
-def _parse(args: list[str], callback):
-    """Parse the project as this command would, and keep the manifest (None if the parse fails)."""
-    key = _parse_key(args)
+def _parse(key: tuple, callback):
+    """Parse the project as the command of this key would, and keep the manifest (None if the parse fails)."""
     flags = [part for f, v in key[0] for part in (f, v)]
     result = dbtRunner(callbacks=[callback]).invoke(["parse", *flags, "--log-level", "none"])
     if not result.success:  # the command itself then reports the parse error, as before
@@ -160,7 +158,8 @@ def _parse(args: list[str], callback):
 
 def _manifest(args: list[str], callback):
     """The project parsed as this command would parse it: kept from an earlier invocation, else parsed now."""
-    return _fresh(_parse_key(args)) or _parse(args, callback)
+    key = _parse_key(args)
+    return _fresh(key) or _parse(key, callback)
 
 
 def _release_connections() -> None:

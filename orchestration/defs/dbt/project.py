@@ -28,10 +28,16 @@ def project_target() -> Iterator[Path]:
         yield target
 
 
+def project_files(root: Path = DBT_DIR) -> list[Path]:
+    """The files a dbt parse of the project reads (models, macros, YAML, seeds, docs), not what dbt writes."""
+    return [p for p in root.rglob("*") if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
+            and not {"target", "logs", "dbt_packages"} & set(p.relative_to(root).parts)]  # fmt: skip
+
+
 def ensure_manifest() -> Path:
-    """Parse the project when the manifest is missing or older than any model, macro or YAML."""
+    """Parse the project when the manifest is missing or older than any file it is parsed from."""
     manifest = dbt_project.manifest_path
-    sources = [p for p in DBT_DIR.rglob("*") if p.suffix in (".sql", ".yml") and "target" not in p.parts]
+    sources = project_files()
     with project_target():
         if not manifest.exists() or manifest.stat().st_mtime < max(p.stat().st_mtime for p in sources):
             subprocess.run(
