@@ -340,9 +340,20 @@ def run_steps(defs, steps: list[Step], instance, console: Console) -> tuple[bool
         built += mats
         if not success:
             ok = False
-            break  # later steps depend on this one
+            if not (failed and all(_refused_files_only(r) for r in failed)):
+                break  # later steps depend on this one
+            # only landing files were refused: the other sources, the contracts and the models go on, and
+            # the gate holds back the models below the refusing source (orchestration/defs/quality/gate.py)
     console.print(table)
     return ok, built
+
+
+def _refused_files_only(record) -> bool:
+    """A step that failed because its source refused landing files (and loaded the rest)."""
+    from orchestration.defs.ingest.assets import REFUSED_FILES
+
+    failure = record.dagster_event.event_specific_data.user_failure_data
+    return failure is not None and REFUSED_FILES in failure.metadata
 
 
 def _print_mart_counts(built: list, console: Console) -> None:

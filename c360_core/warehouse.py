@@ -40,11 +40,24 @@ class Warehouse(Protocol):
     def close(self) -> None: ...
 
 
+def duckdb_config(cfg: Settings) -> dict[str, str]:
+    """The one configuration every connection of this process opens the warehouse file with.
+
+    DuckDB shares one database instance per file among a process's connections, and refuses a new
+    connection whose configuration differs from the open one's ("Can't open a connection to same database
+    file with a different configuration"). So c360's connections, Soda's (it borrows one of c360's, see
+    quality/soda.py) and dbt's (profiles.yml `config_options`, from the same variable and default; a test
+    keeps the two equal) all open it with exactly this.
+
+    The memory limit: DuckDB would otherwise cache up to 80% of RAM; big loads spill to disk past it.
+    """
+    return {"memory_limit": cfg.duckdb_memory_limit}
+
+
 class DuckDBWarehouse:
-    def __init__(self, path, memory_limit: str = "3GB") -> None:
+    def __init__(self, path, config: dict[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # DuckDB would otherwise cache up to 80% of RAM; big loads spill to disk past the limit
-        self.con = duckdb.connect(str(path), config={"memory_limit": memory_limit})
+        self.con = duckdb.connect(str(path), config=config)
 
     def execute(self, sql, params=None) -> None:
         self.con.execute(sql, params or [])
@@ -136,6 +149,13 @@ class PostgresWarehouse:
         self.con.close()
 
 
+def duckdb_connection(wh: Warehouse) -> duckdb.DuckDBPyConnection:
+    """The DuckDB connection under a DuckDB warehouse, for a library that takes one (Soda)."""
+    if not isinstance(wh, DuckDBWarehouse):
+        raise TypeError(f"not a DuckDB warehouse: {type(wh).__name__}")
+    return wh.con
+
+
 def create_table(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
     """Create a table from {column: portable type} (varchar, integer, bigint, double, date, timestamp)."""
     cols = ", ".join(f"{name} {wh.column_type(kind)}" for name, kind in columns.items())
@@ -174,7 +194,7 @@ def connect(cfg: Settings) -> Iterator[Warehouse]:
         ensure_pg_database(cfg)
         wh: Warehouse = PostgresWarehouse(cfg.pg_dsn)
     else:
-        wh = DuckDBWarehouse(cfg.duckdb_path, cfg.duckdb_memory_limit)
+        wh = DuckDBWarehouse(cfg.duckdb_path, duckdb_config(cfg))
     try:
         for schema in SCHEMAS:
             wh.execute(f"create schema if not exists {schema}")

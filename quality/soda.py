@@ -7,8 +7,10 @@ Soda's DuckDB dialect wants `c360/<schema>/<table>`, its Postgres dialect `c360/
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import yaml
 
 from c360_core import telemetry  # noqa: F401  (Soda telemetry off before soda_core is imported)
 from c360_core.settings import Settings
+from c360_core.warehouse import connect, duckdb_connection
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 DIMENSIONS = ("completeness", "accuracy", "consistency", "timeliness", "uniqueness", "validity")
@@ -131,16 +134,31 @@ def check_id(check_type: str, column: str | None, qualifier: str | None) -> str:
 
 
 def data_source_yaml(cfg: Settings) -> str:
+    """Soda's PostgreSQL data source (on DuckDB, Soda borrows a connection of c360's: `data_source`)."""
+    # soda-postgres wants a password key; an empty one suits trust or peer authentication
+    connection = {"host": cfg.pg_host, "port": cfg.pg_port, "user": cfg.pg_user, "database": cfg.pg_database,
+                  "password": cfg.pg_password}  # fmt: skip
+    return json.dumps({"type": "postgres", "name": "c360", "connection": connection})
+
+
+@contextlib.contextmanager
+def data_source(cfg: Settings) -> Iterator[object]:
+    """Soda's data source over the configured warehouse.
+
+    On DuckDB it is a cursor of a connection c360 opened (c360_core.warehouse.connect), so the file is
+    opened one way in the process, with one configuration (c360_core.warehouse.duckdb_config), and no
+    setting of Soda's can drift from it.
+    """
+    from soda_core.common.data_source_impl import DataSourceImpl  # noqa: PLC0415  (slow import)
+    from soda_core.common.yaml import DataSourceYamlSource  # noqa: PLC0415
+
     if cfg.target == "postgres":
-        # soda-postgres wants a password key; an empty one suits trust or peer authentication
-        connection = {"host": cfg.pg_host, "port": cfg.pg_port, "user": cfg.pg_user, "database": cfg.pg_database,
-                      "password": cfg.pg_password}  # fmt: skip
-        return json.dumps({"type": "postgres", "name": "c360", "connection": connection})
-    # the warehouse's buffer limit, as c360's and dbt's connections have: without it DuckDB takes up to
-    # 80% of the machine's memory before it spills, and a first load's contract on 113M web events
-    # (one batch, every row) held 13 GB
-    connection = {"database": str(cfg.duckdb_path), "configuration": {"memory_limit": cfg.duckdb_memory_limit}}
-    return json.dumps({"type": "duckdb", "name": "c360", "connection": connection})
+        yield DataSourceImpl.from_yaml_source(DataSourceYamlSource.from_str(data_source_yaml(cfg)))
+        return
+    from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl  # noqa: PLC0415
+
+    with connect(cfg) as wh:
+        yield DuckDBDataSourceImpl.from_existing_cursor(duckdb_connection(wh).cursor(), "c360")
 
 
 def variables(cfg: Settings, batch: str | None = None) -> dict[str, str]:
@@ -160,16 +178,14 @@ class VerificationError(Exception):
 
 def verify(cfg: Settings, contract: Contract, batch: str | None = None) -> list[CheckResult]:
     """Run a contract; a batched contract checks the rows matching `batch` (default: every row)."""
-    from soda_core.common.data_source_impl import DataSourceImpl  # noqa: PLC0415  (slow import)
-    from soda_core.common.yaml import DataSourceYamlSource  # noqa: PLC0415
-    from soda_core.contracts.api.verify_api import verify_contract_locally  # noqa: PLC0415
+    from soda_core.contracts.api.verify_api import verify_contract_locally  # noqa: PLC0415  (slow import)
 
-    data_source = DataSourceImpl.from_yaml_source(DataSourceYamlSource.from_str(data_source_yaml(cfg)))
-    session = verify_contract_locally(
-        data_sources=[data_source],
-        contract_file_path=str(contract.path),
-        variables=variables(cfg, (batch or "1 = 1") if contract.batched else None),
-    )
+    with data_source(cfg) as source:
+        session = verify_contract_locally(
+            data_sources=[source],
+            contract_file_path=str(contract.path),
+            variables=variables(cfg, (batch or "1 = 1") if contract.batched else None),
+        )
     if not session.contract_verification_results:
         raise VerificationError(f"{contract.path}: {session.get_errors_str()}")
     results = [_flatten(contract.dataset, r) for v in session.contract_verification_results for r in v.check_results]

@@ -62,15 +62,16 @@ def _typed_column(column: str, kind: str) -> tuple[str, str, str]:
     null = f"({t} is null or {t} = 'NULL' or ({t} = 'VARCHAR' and {txt} = ''))"
     number, text = f"{t} in ('BIGINT', 'UBIGINT', 'DOUBLE')", f"{t} = 'VARCHAR'"
     shape_ok = f"coalesce({t} not in ('OBJECT', 'ARRAY', 'BOOLEAN'), true)"
-    if kind == "varchar":
-        value = txt
+    if kind == "varchar":  # no NUL character (parse.py)
+        value = f"case when not contains({txt}, chr(0)) then {txt} end"
     elif kind == "integer":  # a whole number in the column's range, or text that is one (parse.py: int())
         value = (f"case when {number} then (case when try_cast({txt} as double) = trunc(try_cast({txt} as double)) "
                  f"then try_cast(try_cast({txt} as double) as integer) end) "
                  f"when {text} and regexp_full_match({txt}, '\\s*[+-]?[0-9]+\\s*') "
                  f"then try_cast(trim({txt}) as integer) end")  # fmt: skip
-    elif kind == "double":
-        value = f"case when {number} or {text} then try_cast(trim({txt}) as double) end"
+    elif kind == "double":  # finite only (parse.py): DuckDB reads NaN, inf and 1e999, even in JSON
+        as_double = f"try_cast(trim({txt}) as double)"
+        value = f"case when ({number} or {text}) and isfinite({as_double}) then {as_double} end"
     elif kind == "date":  # ISO dates only, as date.fromisoformat (DuckDB alone would take 2020-1-5)
         value = (f"case when {text} and regexp_full_match({txt}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
                  f"then try_cast({txt} as date) end")  # fmt: skip

@@ -16,6 +16,7 @@ log and `c360 materialize` prints it, so a long first load shows its progress.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import logging
 import os
@@ -32,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from c360_core.settings import settings
-from c360_core.warehouse import Warehouse, arrow_table, create_table
+from c360_core.warehouse import Warehouse, arrow_table, create_table, table_exists
 from governance.erasure import ERASED, SOURCE_KEYS, key_hash, suppressed
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file, sha256
@@ -225,6 +226,26 @@ def _audited_files(wh: Warehouse, source: Source) -> dict[str, Loaded | None]:
     return {f: Loaded(sha, size, modified) if status == "loaded" else None for f, status, sha, size, modified in rows}
 
 
+def refused_files(wh: Warehouse, landing: Path) -> dict[str, dict[str, str]]:
+    """{source: {file: why}} for the files whose latest load refused them and that are still in the landing
+    zone: until each is fixed (it loads) or removed, its source's data is incomplete. One query for all."""
+    if not table_exists(wh, "audit.load_runs"):
+        return {}
+    _, rows = wh.query("""
+        select source, file, error from (
+            select source, file, status, error,
+                row_number() over (partition by source, file order by finished_at desc, status desc) as newest
+            from audit.load_runs
+        ) as latest
+        where newest = 1 and status = 'failed'
+    """)  # fmt: skip
+    out: dict[str, dict[str, str]] = {}
+    for source, f, error in rows:
+        if (landing / f).exists():
+            out.setdefault(source, {})[f] = error
+    return out
+
+
 def _loaded(audited: dict[str, Loaded | None]) -> dict[str, Loaded]:
     return {f: seen for f, seen in audited.items() if seen is not None}
 
@@ -348,13 +369,19 @@ class _Reader:
                 continue
             f = Incoming(rel, data, digest, mtime, known=rel in self.known, size=len(data))
             try:
-                f.data = decompress(rel, data)
+                f.data = _without_bom(decompress(rel, data))
             except ValueError as err:
                 broken.append((f, str(err)))
                 continue
             new.append(f)
             size += len(f.data)
         return _Batch(new, broken, skipped, self.i, started)
+
+
+def _without_bom(data: bytes) -> bytes:
+    """The content without a leading UTF-8 byte-order mark, which Windows tools write: it is not part of the
+    first record (a JSON line would be malformed, a CSV header would misname its first column)."""
+    return data[len(codecs.BOM_UTF8) :] if data.startswith(codecs.BOM_UTF8) else data
 
 
 def _read(path: Path) -> tuple[bytes, dt.datetime]:

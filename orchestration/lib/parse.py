@@ -6,7 +6,9 @@ Two levels of failure, as the spec's error-handling strategy asks:
 - a file that cannot be read at all (not UTF-8, not well-formed XML, not a
   JSON array, a CSV header missing a documented column) fails as a whole.
 Values that are readable but wrong (unknown enums, negative amounts) load:
-finding those is the quality checks' job, not the loader's.
+finding those is the quality checks' job, not the loader's. A number that is not finite
+(NaN, Infinity, 1e999) is not readable as an amount: it is rejected, as it would turn
+every sum downstream into NaN or infinity.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import math
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
@@ -58,10 +61,24 @@ def _integer(value: str | int | float) -> int:
     return int(value)
 
 
+def _double(value: str | int | float) -> float:
+    number = float(value)  # float() takes "NaN", "inf" and 1e999 (infinity): none is an amount or a price
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number
+
+
+def _text(value: str | int | float) -> str:
+    text = str(value)
+    if "\x00" in text:  # PostgreSQL's text cannot hold it (the whole batch's COPY would fail), nor can most tools
+        raise ValueError("NUL character")
+    return text
+
+
 CASTS = {
-    "varchar": str,
+    "varchar": _text,
     "integer": _integer,
-    "double": float,
+    "double": _double,
     "date": dt.date.fromisoformat,
     "timestamp": _timestamp,
 }

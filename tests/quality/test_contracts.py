@@ -4,13 +4,10 @@ import re
 
 import pytest
 import yaml
-from soda_core.common.data_source_impl import DataSourceImpl
-from soda_core.common.yaml import DataSourceYamlSource
 
-from c360_core.settings import environ, settings
 from quality import docs
 from quality.score import WEIGHTS, check_score, score
-from quality.soda import DIMENSIONS, SEVERITIES, CheckResult, contracts, data_source_yaml, declared_checks
+from quality.soda import DIMENSIONS, SEVERITIES, CheckResult, contracts, declared_checks
 from simulator.landing import SOURCES
 
 CONTRACTS = contracts()
@@ -107,17 +104,3 @@ def test_dataset_score_weights_dimensions_as_documented():
 def test_a_clean_verification_scores_exactly_100():
     results = [_result(f"c{i}", d, "passed", failed=0, tested=7) for i, d in enumerate(DIMENSIONS)]
     assert score("raw.x", results).score == 100
-
-
-def test_sodas_duckdb_connection_keeps_the_warehouse_memory_limit(tmp_path):
-    """Soda opens the warehouse itself: with no limit, DuckDB may take 80% of the machine before it
-    spills (13 GB for a first load's contract on 113M web events)."""
-    with environ({"C360_TARGET": "duckdb", "C360_DUCKDB_PATH": str(tmp_path / "wh.duckdb"),
-              "C360_DUCKDB_MEMORY_LIMIT": "1234MB"}):  # fmt: skip
-        source = DataSourceImpl.from_yaml_source(DataSourceYamlSource.from_str(data_source_yaml(settings())))
-    source.open_connection()
-    try:
-        [(limit,)] = source.execute_query("select current_setting('memory_limit')").rows
-    finally:
-        source.close_connection()
-    assert limit == "1.1 GiB"  # 1234 MB, as DuckDB shows it (binary units), not 80% of the machine

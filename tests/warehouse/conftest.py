@@ -102,7 +102,18 @@ WAREHOUSE = "not (group:ml and not kind:dbt)"
 def materialize_all(select: str | None = None, partition_range: str | None = None, instance=None, **kw) -> bool:
     """The CLI's plan (one run per partitioning), executed by real in-process Dagster runs."""
     steps = plan(defs, _selection(select or WAREHOUSE, defs), partition_range, **kw)
-    return run_steps(defs, steps, instance or DagsterInstance.ephemeral(), Console(quiet=True))[0]
+    if instance is not None:
+        return run_steps(defs, steps, instance, Console(quiet=True))[0]
+    with DagsterInstance.ephemeral() as own:  # disposed here, in the thread that made it (see `instance`)
+        return run_steps(defs, steps, own, Console(quiet=True))[0]
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    """A Dagster instance of the test's own, disposed by the thread that made it: its in-memory event log
+    keeps a SQLite connection that no other thread may close (the garbage collector would, in any thread)."""
+    with DagsterInstance.ephemeral() as own:
+        yield own
 
 
 @pytest.fixture(scope="session")

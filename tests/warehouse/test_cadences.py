@@ -67,8 +67,7 @@ def test_a_bad_partition_range_is_a_clear_error(fresh):
     assert result.exit_code == 1 and "FIRST...LAST" in result.output
 
 
-def test_a_late_file_re_runs_its_partition(fresh):
-    instance = dg.DagsterInstance.ephemeral()
+def test_a_late_file_re_runs_its_partition(fresh, instance):
     busiest = max(
         range(24), key=lambda h: (fresh.landing / path_for("web_events", f"2026-01-01T{h:02d}")).stat().st_size
     )
@@ -100,10 +99,9 @@ def test_a_late_file_re_runs_its_partition(fresh):
     assert rows == day_records and late_rows == 1  # the day, late record included, loaded once
 
 
-def test_a_failed_run_posts_an_alert_to_the_webhook(fresh):
+def test_a_failed_run_posts_an_alert_to_the_webhook(fresh, instance):
     broken = fresh.landing / path_for("brands", "2026-01")
     broken.write_text("<brands><brand>not closed")  # an unreadable file fails the run
-    instance = dg.DagsterInstance.ephemeral()
     with webhook() as (url, received), env({"C360_ALERT_WEBHOOK_URL": url}):
         assert not materialize_all('key:"raw/brands"', "2026-01-01...2026-01-01", instance=instance)
         run = instance.get_runs(limit=1)[0]
@@ -121,8 +119,7 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(fresh):
     assert alert["failed_steps"] == ["raw__brands"] and alert["tags"]["c360/warehouse"] == fresh.target
 
 
-def test_catch_up_plans_only_partitions_with_new_or_changed_files(fresh):
-    instance = dg.DagsterInstance.ephemeral()
+def test_catch_up_plans_only_partitions_with_new_or_changed_files(fresh, instance):
     assert materialize_all("group:ingest", instance=instance)
     steps = plan(defs, _selection("group:ingest", defs), None)
     # only the unpartitioned shop sources are left to run (they have no partitions to skip)

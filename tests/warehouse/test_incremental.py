@@ -16,8 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 
-from dagster import DagsterInstance
-
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from simulator.landing import path_for
@@ -65,8 +63,7 @@ def landing_events(landing) -> tuple[int, int]:
     return records, bad
 
 
-def test_hourly_files_one_by_one_then_replays_equal_a_full_refresh(fresh, tmp_path):
-    instance = DagsterInstance.ephemeral()
+def test_hourly_files_one_by_one_then_replays_equal_a_full_refresh(fresh, tmp_path, instance):
 
     def run(select: str, day: str | None = None, **kw) -> None:
         assert materialize_all(select, f"{day}...{day}" if day else None, instance=instance, **kw), (select, day)

@@ -30,14 +30,13 @@ def tick(instance, cursor: str | None) -> tuple[str | None, int]:
     return result.cursor, len(result.run_requests or [])
 
 
-def test_live_orders_reach_customer_360_through_the_sensor(forked):
+def test_live_orders_reach_customer_360_through_the_sensor(forked, instance):
     with env(forked):
-        sensor_on_a_live_shop(settings())
+        sensor_on_a_live_shop(settings(), instance)
 
 
-def sensor_on_a_live_shop(cfg) -> None:
+def sensor_on_a_live_shop(cfg, instance) -> None:
     """`cfg`: the settings of a copy of the built warehouse, its landing zone loaded and every model built."""
-    instance = dg.DagsterInstance.ephemeral()
     cursor, runs = tick(instance, None)  # first tick: the landing history is already loaded
     history = expected.customer_orders(cfg.landing, AS_OF)  # by hand, before the shop goes live
 

@@ -213,8 +213,7 @@ def _materialized(instance, key: list[str]) -> int:
     return len(instance.fetch_materializations(dg.AssetKey(key), limit=1000).records)
 
 
-def test_a_blocking_failure_stops_customer_360_until_the_data_is_fixed(forked):
-    instance = dg.DagsterInstance.ephemeral()
+def test_a_blocking_failure_stops_customer_360_until_the_data_is_fixed(forked, instance):
     landing = Path(forked["C360_DATA_DIR"]) / "landing"
     with env(forked):
         path, original, customer = _duplicate_a_customer_version(landing)

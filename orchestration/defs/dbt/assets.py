@@ -95,8 +95,8 @@ def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
     target = dbt_target_path(settings())
     blocked = _blocked_selection(context)
-    if blocked:
-        args += ["--exclude", *sorted(blocked)]
+    if blocked:  # one value, space-separated: dagster-dbt takes one value per --exclude and leaves the rest
+        args += ["--exclude", " ".join(sorted(blocked))]
     yield from dbt.cli(args, context=context, target_path=target).stream()
     if blocked:
         reasons = sorted({why for why in blocked.values()})

@@ -28,7 +28,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster_dbt.core.dbt_cli_invocation as invocation
-from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.adapters.factory import reset_adapters
 from dbt.cli.main import dbtRunner
 from dbt.constants import DEFAULT_ENV_PLACEHOLDER  # what the manifest records for an unset variable
@@ -36,6 +35,7 @@ from dbt_common.events.functions import msg_to_dict
 
 from c360_core.settings import environ
 from orchestration.defs.dbt.project import project_files
+from orchestration.lib.compat import close_dbt_duckdb_database
 
 _DONE = object()
 # dagster-dbt passes these to the subprocess as environment: here, the invocation sets them while it runs.
@@ -165,8 +165,8 @@ def _manifest(args: list[str], callback):
 def _release_connections() -> None:
     """Close the warehouse as a dbt process's exit would: dbt-duckdb keeps its database open until
     interpreter exit (an atexit hook), and the loaders of the next run open the same file."""
-    DuckDBConnectionManager.close_all_connections()
     reset_adapters()
+    close_dbt_duckdb_database()
 
 
 @contextlib.contextmanager

@@ -20,6 +20,9 @@ from simulator.landing import SOURCES, Source
 # Run tag: "changed" loads only new or changed files of the partitions (the CLI's catch-up);
 # anything else re-reads every file of the partitions, so a re-run replaces them exactly.
 RELOAD_TAG = "c360/reload"
+# A load that failed only because files were refused carries this in its failure's metadata: the other
+# sources go on, and the models below this one wait for the files (orchestration/defs/quality/gate.py).
+REFUSED_FILES = "c360/refused_files"
 # Transient failures (a dropped Postgres connection) are retried with exponential backoff;
 # data errors raise Failure(allow_retries=False) and are not.
 # Stale after: web events 2 h, customers and transactions 26 h, products 8 d, brands 32 d, orders 2 h
@@ -88,7 +91,10 @@ def ingest_asset(source: Source) -> dg.AssetsDefinition:
             raise dg.Failure(
                 description=f"{len(summary.failures)} {source.name} file(s) could not be read; "
                 f"other files loaded. First: {summary.failures[0]}",
-                metadata={"failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in summary.failures))},
+                metadata={
+                    "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in summary.failures)),
+                    REFUSED_FILES: len(summary.failures),
+                },
                 allow_retries=False,
             )
         return dg.MaterializeResult(
