@@ -144,7 +144,9 @@ def catalogue(landing: Path) -> list[Kind]:
             _jsonl(
                 [
                     ev("w12a"),
-                    json.dumps(ev("w12b", traffic_source="caf\u00e9"), ensure_ascii=False).encode().replace("\u00e9".encode(), b"\xe9"),
+                    json.dumps(ev("w12b", traffic_source="caf\u00e9"), ensure_ascii=False)
+                    .encode()
+                    .replace("\u00e9".encode(), b"\xe9"),
                 ]
             ),
             rejects={2: "malformed JSON"},

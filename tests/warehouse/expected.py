@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 from tests.simulator.readers import all_records
+
+CENT = Decimal("0.01")
 
 
 def _ts(value: str) -> dt.datetime:
@@ -27,14 +30,21 @@ def latest_orders(landing: Path) -> dict[str, dict]:
     return latest(landing, "orders", "order_id")
 
 
+def money(value: float | str) -> Decimal:
+    """An amount as the landing file writes it, exactly (at most two decimals, CONTRACT.md)."""
+    return Decimal(str(value)).quantize(CENT)
+
+
 def customer_orders(landing: Path, as_of: dt.date) -> dict[str, dict]:
+    """Counted orders per customer; totals summed exactly, as decimals."""
     out: dict[str, dict] = {}
     for o in latest_orders(landing).values():
         if o["order_status"] in ("Canceled", "Returned"):
             continue
-        c = out.setdefault(o["customer_id"], {"orders_count": 0, "total_order_value": 0.0, "last_order_at": None})
+        empty = {"orders_count": 0, "total_order_value": Decimal(0), "last_order_at": None}
+        c = out.setdefault(o["customer_id"], empty)
         c["orders_count"] += 1
-        c["total_order_value"] += o["total_amount"]
+        c["total_order_value"] += money(o["total_amount"])
         at = _ts(o["order_date"])
         c["last_order_at"] = max(c["last_order_at"] or at, at)
     for c in out.values():
@@ -55,7 +65,7 @@ def rfm(landing: Path, as_of: dt.date) -> dict[str, tuple[int, int, int]]:
     orders = customer_orders(landing, as_of)
     r = cume_dist_scores({k: v["recency_days"] for k, v in orders.items()}, descending=True)
     f = cume_dist_scores({k: v["orders_count"] for k, v in orders.items()}, descending=False)
-    m = cume_dist_scores({k: round(v["total_order_value"], 2) for k, v in orders.items()}, descending=False)
+    m = cume_dist_scores({k: v["total_order_value"] for k, v in orders.items()}, descending=False)
     return {k: (r[k], f[k], m[k]) for k in orders}
 
 

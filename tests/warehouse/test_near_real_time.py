@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import threading
 import time
+from decimal import Decimal
 
 import dagster as dg
 import psycopg
-import pytest
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
@@ -69,12 +69,10 @@ def sensor_on_a_live_shop(cfg, instance) -> None:
     for order_id, (status, total) in live.items():
         if status not in ("Canceled", "Returned"):
             customer = shop_customer(shop, order_id)
-            n, value = counts.get(customer, (0, 0.0))
-            counts[customer] = (n + 1, value + total)
-    got = {c: (n, float(v)) for c, n, v in c360 if n}
-    assert got.keys() == counts.keys()
-    for customer, (n, value) in counts.items():
-        assert got[customer][0] == n and got[customer][1] == pytest.approx(value, abs=0.01), customer
+            n, value = counts.get(customer, (0, Decimal(0)))
+            counts[customer] = (n + 1, value + expected.money(total))
+    got = {c: (n, v) for c, n, v in c360 if n}
+    assert got == counts  # exact: the totals are decimals
 
 
 def live_orders(cfg, shop: LiveShop) -> dict[str, tuple[str, float]]:

@@ -9,7 +9,7 @@ aggregated as (
     select
         customer_id,
         cast(count(*) as bigint) as orders_count,
-        sum(total_amount) as total_order_value,
+        cast(sum(total_amount) as decimal(38, 2)) as total_order_value,  -- exact: amounts are decimals
         min(ordered_at) as first_order_at,
         max(ordered_at) as last_order_at
     from orders
@@ -22,7 +22,7 @@ final as (
         customer_id,
         orders_count,
         total_order_value,
-        total_order_value / orders_count as avg_order_value,
+        cast(total_order_value as double precision) / orders_count as avg_order_value,
         cast({{ dbt.datediff('cast(last_order_at as date)', as_of_date(), 'day') }} as integer) as recency_days,
         first_order_at,
         last_order_at

@@ -38,7 +38,7 @@ final as (
     select
         customers.*,
         coalesce(orders.orders_count, 0) as orders_count,
-        coalesce(orders.total_order_value, 0) as total_order_value,
+        coalesce(orders.total_order_value, cast(0 as decimal(38, 2))) as total_order_value,
         orders.avg_order_value,
         orders.first_order_at,
         orders.last_order_at,

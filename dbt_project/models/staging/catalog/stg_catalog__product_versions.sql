@@ -21,8 +21,8 @@ renamed as (
         product_subcategory,
         product_colour,
         product_size,
-        list_price,
-        sale_price,
+        {{ money('list_price') }} as list_price,
+        {{ money('sale_price') }} as sale_price,
         launched_ts as launched_at,
         cast(substr(_source_file, strpos(_source_file, 'products_') + 9, 10) as date) as snapshot_date,
         _loaded_at

@@ -17,7 +17,7 @@ renamed as (
         transaction_id,
         order_id,
         payment_method,
-        amount,
+        {{ money('amount') }} as amount,
         amount < 0 as is_refund,
         transaction_ts as transacted_at,
         last_loaded_at as _loaded_at

@@ -18,8 +18,8 @@ renamed as (
         order_id,
         product_id,
         qty as quantity,
-        unit_price,
-        qty * unit_price as line_amount,
+        {{ money('unit_price') }} as unit_price,
+        qty * {{ money('unit_price') }} as line_amount,
         last_loaded_at as _loaded_at
     from deduped
 )

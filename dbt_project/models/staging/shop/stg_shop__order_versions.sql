@@ -16,8 +16,8 @@ renamed as (
         order_id,
         customer_id,
         order_status,
-        discounted_amount,
-        total_amount,
+        {{ money('discounted_amount') }} as discounted_amount,
+        {{ money('total_amount') }} as total_amount,
         order_status not in ('Canceled', 'Returned') as is_counted,
         order_date as ordered_at,
         updated_at

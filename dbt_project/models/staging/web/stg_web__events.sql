@@ -43,7 +43,7 @@ renamed as (
         deduped.traffic_channel,
         deduped.traffic_source,
         deduped.quantity,
-        deduped.order_value,
+        {{ money('deduped.order_value') }} as order_value,
         deduped.occurrence,
         deduped.visit_start_ts as visit_started_at,
         deduped.activity_ts as activity_at,
