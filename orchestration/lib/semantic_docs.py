@@ -1,8 +1,9 @@
-"""The reference part of docs/semantic-layer.md, generated from the semantic-layer YAML.
+"""The reference part of docs/semantic-layer.md and the Lens table of docs/metrics.md, generated from the
+semantic-layer YAML and dbt_project/lens.yml.
 
-    python -m orchestration.lib.semantic_docs     # rewrite it after changing the YAML
+    python -m orchestration.lib.semantic_docs     # rewrite both after changing the YAML
 
-tests/warehouse/test_semantic_docs.py fails when the page and the YAML disagree.
+tests/warehouse/test_semantic_docs.py fails when a page and the YAML disagree.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SEMANTIC = ROOT / "dbt_project" / "models" / "semantic"
 PAGE = ROOT / "docs" / "semantic-layer.md"
 START, END = "<!-- semantic-reference:start -->", "<!-- semantic-reference:end -->"
+LENS = ROOT / "dbt_project" / "lens.yml"
+METRICS_PAGE = ROOT / "docs" / "metrics.md"
+LENS_START, LENS_END = "<!-- lens-measures:start -->", "<!-- lens-measures:end -->"
 
 
 def _yaml(name: str) -> dict:
@@ -72,9 +76,22 @@ def _name(item) -> str:
     return item["name"] if isinstance(item, dict) else item
 
 
+def lens_table() -> str:
+    """Every METRIC row of the spec's Lens and the metric that answers it (dbt_project/lens.yml)."""
+    lines = ["| Lens entity | Lens measure | Lens description | metric |", "|---|---|---|---|"]
+    for row in yaml.safe_load(LENS.read_text())["measures"]:
+        lines.append(f"| {row['entity']} | `{_cell(row['lens'])}` | {_cell(row['description'])} | `{row['metric']}` |")
+    return "\n".join(lines)
+
+
 def render(page: str) -> str:
     return replace_between(page, START, END, reference())
 
 
+def render_metrics(page: str) -> str:
+    return replace_between(page, LENS_START, LENS_END, lens_table())
+
+
 if __name__ == "__main__":
     rewrite(PAGE, render)
+    rewrite(METRICS_PAGE, render_metrics)

@@ -10,6 +10,8 @@ from orchestration.lib import semantic_docs
 def test_the_reference_is_in_step_with_the_yaml():
     page = semantic_docs.PAGE.read_text()
     assert semantic_docs.render(page) == page, "run: python -m orchestration.lib.semantic_docs"
+    metrics = semantic_docs.METRICS_PAGE.read_text()
+    assert semantic_docs.render_metrics(metrics) == metrics, "run: python -m orchestration.lib.semantic_docs"
 
 
 def test_the_reference_names_every_metric_and_every_lens_dimension():
