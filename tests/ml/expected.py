@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
 from pathlib import Path
 
 from tests.simulator.readers import all_records
-from tests.warehouse.expected import _ts
+from tests.warehouse.expected import _ts, money, web_events
 
 HORIZON = 90  # CONTRACT.md's churn window
 
@@ -44,3 +46,47 @@ def future(landing: Path, cutoff: dt.date) -> dict[str, tuple[int, float]]:
             count, revenue = out.get(o["customer_id"], (0, 0.0))
             out[o["customer_id"]] = (count + 1, revenue + o["total_amount"])
     return out
+
+
+def features_at(landing: Path, cutoff: dt.date, lookback: int) -> dict[str, dict]:
+    """Recency, frequency and monetary value, and web sessions, per customer at a cutoff, as knowable at the
+    end of the cutoff's day (docs/ml.md): orders placed in the lookback as their last version before the cutoff
+    showed them (counted ones only); sessions with events on the lookback's days, each the customer's who logged
+    in during it, or else the one customer its browser logged in as on those days."""
+    end = dt.datetime.combine(cutoff + dt.timedelta(1), dt.time())
+    first_day = (end - dt.timedelta(lookback)).date()
+    known: dict[str, dict] = {}
+    for o in all_records(landing, "orders"):
+        visible = _ts(o["updated_at"]) < end and end - dt.timedelta(lookback) <= _ts(o["order_date"]) < end
+        if visible and (o["order_id"] not in known or o["updated_at"] > known[o["order_id"]]["updated_at"]):
+            known[o["order_id"]] = o
+    out: dict[str, dict] = defaultdict(dict)
+    for o in known.values():
+        if o["order_status"] in ("Canceled", "Returned"):
+            continue
+        f = out[o["customer_id"]]
+        days_before = (cutoff - _ts(o["order_date"]).date()).days
+        f["frequency_orders"] = f.get("frequency_orders", 0) + 1
+        f["monetary_value"] = f.get("monetary_value", Decimal(0)) + money(o["total_amount"])
+        f["recency_days"] = min(f.get("recency_days", days_before), days_before)
+    sessions: dict[str, dict] = {}
+    browser_customers: dict[str, set] = defaultdict(set)
+    for e in web_events(landing):
+        day = _ts(e["activity_ts"]).date()
+        if not first_day <= day <= cutoff:
+            continue
+        s = sessions.setdefault(e["session_id"], {"customers": set(), "anonymous": set()})
+        if e["entity_id"]:
+            s["customers"].add(e["entity_id"])
+            if e["anonymous_id"]:
+                browser_customers[e["anonymous_id"]].add(e["entity_id"])
+        if e["anonymous_id"]:
+            s["anonymous"].add(e["anonymous_id"])
+    for s in sessions.values():
+        browser = browser_customers.get(min(s["anonymous"])) if s["anonymous"] else None
+        owner = (
+            max(s["customers"]) if s["customers"] else (next(iter(browser)) if browser and len(browser) == 1 else None)
+        )
+        if owner is not None:
+            out[owner]["sessions_count"] = out[owner].get("sessions_count", 0) + 1
+    return dict(out)

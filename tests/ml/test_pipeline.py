@@ -53,6 +53,27 @@ def test_labels_match_the_landing_files(ml_built):
         assert 0.1 < len(churned) / len(buyers) < 0.9  # both classes are well represented
 
 
+def test_rfm_and_session_features_at_each_cutoff_match_the_landing_files(ml_built, ml_landing):
+    """Recency, frequency, monetary value and sessions, as knowable at each cutoff (tests/ml/expected.py)."""
+    dates, lookback = expected.cutoffs(ml_landing, ML_AS_OF)
+    found = frame(ml_built, "select cutoff_role, customer_id, recency_days, frequency_orders, monetary_value, "
+                            "sessions_count from ml.customer_features")  # fmt: skip
+    for role, cutoff in dates.items():
+        want = expected.features_at(ml_landing, cutoff, lookback)
+        rows = found[found["cutoff_role"] == role].set_index("customer_id")
+        buyers = rows[rows["frequency_orders"] > 0]
+        assert set(buyers.index) == {c for c, f in want.items() if f.get("frequency_orders")}, role
+        assert len(buyers) > 300, role
+        for customer, row in buyers.iterrows():
+            w = want[customer]
+            assert (row.recency_days, row.frequency_orders) == (w["recency_days"], w["frequency_orders"]), customer
+            assert row.monetary_value == pytest.approx(float(w["monetary_value"]), abs=1e-9), customer
+        sessions = {c: f.get("sessions_count", 0) for c, f in want.items()}
+        got = rows["sessions_count"].astype(int).to_dict()
+        assert got == {c: sessions.get(c, 0) for c in got}, role
+        assert sum(got.values()) > 1000, role
+
+
 def test_predictions_cover_exactly_todays_buyers_and_reach_customer_360(ml_built):
     landing = landing_of(ml_built)
     dates, lookback = expected.cutoffs(landing, ML_AS_OF)
