@@ -56,7 +56,7 @@ DBT_DOCS := $(C360_DATA_DIR)/dbt-docs
 docs: setup
 	@wh=$(WAREHOUSE); [ -f "$$wh" ] || wh=$$(mktemp -d)/docs.duckdb; \
 	cd dbt_project && C360_TARGET=duckdb C360_DUCKDB_PATH=$$wh $(BIN)/dbt docs generate --static --quiet \
-		--project-dir . --profiles-dir . --target-path $(DBT_DOCS)
+		--project-dir . --profiles-dir . --target-path $(DBT_DOCS) --log-path $(DBT_DOCS)/logs
 	@echo "dbt docs: open $(DBT_DOCS)/static_index.html in a browser (no server needed)"
 
 ui: setup

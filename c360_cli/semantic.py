@@ -16,22 +16,38 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.audit import Access, record
 from orchestration.defs.dbt.assets import dbt_env
-from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE, project_target
+from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE, locked
 
 MF = Path(sys.executable).parent / "mf"
 
 
+def project_view(data_dir: Path, target: str) -> Path:
+    """A view of the dbt project for one warehouse: the project's files by symbolic link, and a `target/` of
+    its own. `mf` reads `<project>/target/semantic_manifest.json`, whose relations name one warehouse; parsed
+    into the project's own target/ it would name the last warehouse anyone queried (a test's, say) for the
+    next plain `mf` run in dbt_project/."""
+    view = data_dir / "mf" / target
+    view.mkdir(parents=True, exist_ok=True)
+    for entry in DBT_DIR.iterdir():
+        link = view / entry.name
+        if entry.name not in ("target", "logs", "dbt_packages") and not link.is_symlink():
+            link.symlink_to(entry)
+    return view
+
+
 def run_mf(args: list[str]) -> int:
-    """`mf` reads dbt_project/target/semantic_manifest.json, whose relations name one database:
-    re-parse for this warehouse (a few seconds), then run mf with the same environment."""
-    env = {**os.environ, **dbt_env()}
-    parse = [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)]
-    with project_target():  # another warehouse's mf call waits: the manifest is this one's until mf has read it
-        parsed = subprocess.run(parse, env=env, cwd=DBT_DIR, check=False)
+    """Re-parse the project for this warehouse into its own view (a few seconds), then run `mf` there with
+    the same environment."""
+    cfg = settings()
+    view = project_view(cfg.data_dir, cfg.target)
+    env = {**os.environ, **dbt_env(), "DBT_PROJECT_DIR": str(view), "DBT_PROFILES_DIR": str(view)}
+    parse = [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(view), "--profiles-dir", str(view)]
+    with locked(view):  # another call on this warehouse waits: the manifest is this one's until mf has read it
+        parsed = subprocess.run(parse, env=env, cwd=view, check=False)
         if parsed.returncode:
             return parsed.returncode
         started, clock = dt.datetime.now(dt.UTC).replace(tzinfo=None), time.perf_counter()
-        code = subprocess.run([str(MF), *args], env=env, cwd=DBT_DIR, check=False).returncode
+        code = subprocess.run([str(MF), *args], env=env, cwd=view, check=False).returncode
     cfg = settings()
     role = "owner" if cfg.target == "duckdb" else cfg.pg_user
     error = None if code == 0 else f"mf exited with {code}"

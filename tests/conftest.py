@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# what a test run may write in the repository: Python's and the tools' own caches
+CACHES = {".git", ".venv", ".pytest_cache", ".ruff_cache", "__pycache__"}
 
 
 class _Errors(logging.Handler):
@@ -30,3 +37,39 @@ def no_connection_closed_in_the_wrong_thread() -> Iterator[None]:
     yield
     found = _POOL_ERRORS.records[start:]
     assert not found, [f"{r.getMessage()}: {r.exc_info[1] if r.exc_info else ''}" for r in found]
+
+
+def _tree() -> dict[str, tuple[int, int]]:
+    """Every file of the repository (its data/ folder included), with its size and modification time."""
+    found = {}
+    for folder, subfolders, names in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if d not in CACHES]
+        for name in names:
+            path = os.path.join(folder, name)
+            with contextlib.suppress(FileNotFoundError):
+                stat = os.stat(path)
+                found[os.path.relpath(path, ROOT)] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_left_in_the_project() -> Iterator[None]:
+    """Tests write only in their own temporary folders: a file of the repository added, changed or removed
+    by the run (a dbt log, a manifest naming a test warehouse) fails it at the end."""
+    before = _tree()
+    yield
+    after = _tree()
+    changed = sorted(path for path in before.keys() | after.keys() if before.get(path) != after.get(path))
+    assert changed == [], f"the tests left these in the repository: {changed[:20]}"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The `postgres` mark is on exactly the tests that run on the PostgreSQL target (a parameter
+    "postgres"), so `-m "not postgres"` runs everything else and nothing of PostgreSQL."""
+    wrong = []
+    for item in items:
+        on_postgres = "postgres" in getattr(getattr(item, "callspec", None), "params", {}).values()
+        if on_postgres != (item.get_closest_marker("postgres") is not None):
+            wrong.append(item.nodeid)
+    if wrong:
+        raise pytest.UsageError(f"the postgres mark is missing or too much on: {wrong}")

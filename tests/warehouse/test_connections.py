@@ -28,7 +28,17 @@ DUCKDB = pytest.mark.parametrize("built", ["duckdb"], indirect=True)
 
 def _dbt_args(values: dict, *args: str) -> list[str]:
     target = Path(values["C360_DATA_DIR"]) / "dbt-target" / "connections"
-    return [*args, "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target-path", str(target)]
+    return [
+        *args,
+        "--project-dir",
+        str(DBT_DIR),
+        "--profiles-dir",
+        str(DBT_DIR),
+        "--target-path",
+        str(target),
+        "--log-path",
+        str(target),
+    ]
 
 
 def _open_everything(values: dict) -> None:

@@ -133,7 +133,7 @@ def private_postgres() -> Iterator[tuple[int, Callable[[], None]]]:
         shutil.rmtree(home, ignore_errors=True)
 
 
-@pytest.mark.parametrize("fresh", ["postgres"], indirect=True)
+@pytest.mark.parametrize("fresh", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 def test_postgres_restarted_mid_run_gives_a_clear_error_and_the_retry_completes(fresh, tmp_path):
     with private_postgres() as (port, restart):
         cfg = dataclasses.replace(fresh, pg_port=port)

@@ -28,7 +28,8 @@ def test_every_dbt_unit_test_passes(forked, tmp_path):
     assert len(declared) >= 6, sorted(declared)
     dbt = Path(sys.executable).parent / "dbt"
     args = [str(dbt), "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT),
-            "--profiles-dir", str(DBT_PROJECT), "--target-path", str(tmp_path / "target")]  # fmt: skip
+            "--profiles-dir", str(DBT_PROJECT), "--target-path", str(tmp_path / "target"),
+            "--log-path", str(tmp_path / "target")]  # fmt: skip
     with env(forked):
         done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]

@@ -16,8 +16,7 @@ from governance.grants import ACCESS, apply, load_access
 from tests.warehouse import expected
 from tests.warehouse.conftest import env, landing_of
 
-ON_POSTGRES = pytest.mark.parametrize("built", ["postgres"], indirect=True)
-pytestmark = pytest.mark.postgres
+ON_POSTGRES = pytest.mark.parametrize("built", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 
 
 def login(built: dict, role: str) -> psycopg.Connection:

@@ -18,7 +18,7 @@ from tests.warehouse.conftest import (
     landing_of,
     materialize_all,
 )
-from tests.warehouse.expected import latest_orders
+from tests.warehouse.expected import latest_orders, money
 from tests.warehouse.test_reconciliation import query
 
 
@@ -121,7 +121,7 @@ def test_enriched_orders_use_the_price_of_the_snapshot_valid_at_order_time(built
         day = dt.datetime.fromisoformat(path.stem.split("_")[-1])
         prices = {}
         for _, r in read_records(path, "products"):
-            prices.setdefault(r["product_id"], float(r["sale_price"]))
+            prices.setdefault(r["product_id"], money(r["sale_price"]))
         snapshots.append((day, prices))
     orders = latest_orders(landing)
     lines = query(built, "select order_id, product_id, product_sale_price from marts.orders_enriched")
@@ -130,6 +130,6 @@ def test_enriched_orders_use_the_price_of_the_snapshot_valid_at_order_time(built
         at = _ts(orders[order_id]["order_date"])
         valid = [p for day, p in snapshots if day <= at and product_id in p] or [snapshots[0][1]]
         want = valid[-1].get(product_id)
-        assert price == want, (order_id, product_id)
+        assert price == want, (order_id, product_id)  # exact: both are decimals
         changed += want != snapshots[-1][1].get(product_id)
     assert changed > 0  # some orders were placed at a price that has changed since

@@ -29,7 +29,7 @@ INCREMENTAL = ["staging.stg_web__events", "intermediate.int_web_activity_session
 def _dbt_test(values: dict[str, str], target: Path, test_vars: dict | None = None) -> int:
     dbt = Path(sys.executable).parent / "dbt"
     args = [str(dbt), "test", "--select", UNIQUE, "--project-dir", str(DBT_PROJECT), "--profiles-dir",
-            str(DBT_PROJECT), "--target-path", str(target)]  # fmt: skip
+            str(DBT_PROJECT), "--target-path", str(target), "--log-path", str(target)]  # fmt: skip
     if test_vars:
         args += ["--vars", json.dumps(test_vars)]
     with env(values):

@@ -18,14 +18,18 @@ dbt_project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
 
 
 @contextlib.contextmanager
-def project_target() -> Iterator[Path]:
-    """dbt_project/target, held by this process alone: processes that parse into it and read what they
-    parsed (the definitions at start-up, `c360 mf`) take turns, so none reads another's half-written file."""
-    target = dbt_project.manifest_path.parent
-    target.mkdir(parents=True, exist_ok=True)
-    with (target / ".c360.lock").open("w") as lock:
+def locked(folder: Path) -> Iterator[Path]:
+    """A folder held by this process alone: processes that parse into it and read what they parsed take
+    turns, so none reads another's half-written file."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / ".c360.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        yield target
+        yield folder
+
+
+def project_target() -> contextlib.AbstractContextManager[Path]:
+    """dbt_project/target, held by this process alone while the definitions parse into it at start-up."""
+    return locked(dbt_project.manifest_path.parent)
 
 
 def project_files(root: Path = DBT_DIR) -> list[Path]:
