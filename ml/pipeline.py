@@ -76,7 +76,7 @@ class Report:
     """What a step did, for the Dagster asset's metadata and the CLI."""
 
     family: str
-    status: str  # trained | unchanged | skipped | promoted | kept | scored | no champion
+    status: str  # trained | unchanged | skipped | promoted | kept | refused | scored
     detail: str = ""
     version: int | None = None
     champion_version: int | None = None
@@ -212,6 +212,13 @@ def gate(cfg: Settings, key: str) -> Report:
         return Report(key, "kept", "no new version to judge", champion_version, champion_version)
     with connect(cfg) as wh:
         _, holdout = _frames(wh, family)
+    empty = _without_data(_features(challenger), holdout)
+    if empty:
+        why = f"refused: the challenger needs features with no data in the holdout now: {empty}"
+        _record(mlc, family, challenger, why, None)
+        mlc.delete_registered_model_alias(family.model_name, registry.CHALLENGER)
+        return Report(key, "refused", f"version {challenger.version} {why}", int(challenger.version),
+                      champion_version)  # fmt: skip
     higher = challenger.tags.get("c360.higher_is_better") == "True"
     new = family.evaluate(registry.load(family.model_name, challenger.version), holdout, _features(challenger))
     old, why = _champion_score(family, champion, holdout)
@@ -236,19 +243,25 @@ def _features(version) -> list[str]:
     return version.tags["c360.features"].split(",")
 
 
+def _without_data(features: list[str], frame: pd.DataFrame) -> list[str]:
+    """The features a model needs that the frame lacks, or has only nulls for."""
+    return [f for f in features if f not in frame.columns or frame[f].isna().all()]
+
+
 def _champion_score(family: Family, champion, holdout: pd.DataFrame) -> tuple[float | None, str]:
     if champion is None:
         return None, "no champion yet"
-    missing = [f for f in _features(champion) if f not in holdout.columns or holdout[f].isna().all()]
+    missing = _without_data(_features(champion), holdout)
     if missing:
         return None, f"the champion (version {champion.version}) needs features with no data now: {missing}"
     return family.evaluate(registry.load(family.model_name, champion.version), holdout, _features(champion)), ""
 
 
-def _record(mlc, family: Family, challenger, decision: str, figures: tuple[float, float | None]) -> None:
-    """The decision and both figures, on the challenger's run and its model version."""
-    new, old = figures
-    mlc.log_metric(challenger.run_id, "gate_challenger_metric", new)
+def _record(mlc, family: Family, challenger, decision: str, figures: tuple[float, float | None] | None) -> None:
+    """The decision and both figures (none for a refused challenger), on the challenger's run and version."""
+    new, old = figures or (None, None)
+    if new is not None:
+        mlc.log_metric(challenger.run_id, "gate_challenger_metric", new)
     if old is not None:
         mlc.log_metric(challenger.run_id, "gate_champion_metric", old)
     mlc.set_tag(challenger.run_id, "c360.gate_decision", decision)
@@ -262,14 +275,18 @@ def score(cfg: Settings, key: str) -> Report:
     if registry.store_exists(cfg):
         champion = registry.version_by_alias(registry.client(cfg), family.model_name, registry.CHAMPION)
     columns = predictions.TABLES[family.table]
+    if champion is None:
+        raise MLError(
+            f"{family.model_name} has no champion: no model of it has been trained and promoted yet, so nothing "
+            f"can be scored. Train one: c360 materialize --select 'group:ml' (the weekly ml_training job does "
+            f"it); it needs at least {MIN_ROWS} buyers at the train and the holdout cutoffs (docs/ml.md, "
+            f"'How much history'). The predictions table is left as it was."
+        )
     with connect(cfg) as wh:
         cutoffs = feats.cutoffs(wh)
         rows = feats.load(wh, "score")
-        if champion is None:
-            predictions.replace(wh, family.table, arrow_table(columns, []))
-            return Report(key, "no champion", "nothing scored: no model has been promoted yet (too little history?)")
         features = _features(champion)
-        missing = [f for f in features if rows[f].isna().all()]
+        missing = _without_data(features, rows)
         if missing:
             raise MLError(f"{family.model_name} version {champion.version} needs {missing}, which have no data today; "
                           f"retrain it: c360 materialize --select 'group:ml'")  # fmt: skip

@@ -132,6 +132,25 @@ def test_the_champions_beat_the_baselines_out_of_time(ml_built):
     assert mae < mean_absolute_error(holdout["future_revenue"], naive)
 
 
+def test_the_figures_logged_in_mlflow_equal_the_ones_recomputed_here(ml_built):
+    """The champions' holdout AUC (churn) and MAE (CLV) in their training runs and gate records, recomputed
+    with scikit-learn from the registry's models and the warehouse's holdout rows."""
+    _, holdout = _frames(ml_built)
+    mlc = mlflow_client(ml_built)
+    for family, metric in (("churn", "roc_auc"), ("clv", "mae")):
+        model, columns = _champion(ml_built, family)
+        x = holdout[columns].astype(float)
+        if family == "churn":
+            figure = roc_auc_score(holdout["is_churned"].astype(int), model.predict_proba(x)[:, 1])
+        else:  # predictions of revenue are clipped at 0 (a customer cannot spend less than nothing)
+            figure = mean_absolute_error(holdout["future_revenue"], model.predict(x).clip(min=0))
+        version = mlc.get_model_version_by_alias(SPECS[family].model_name, "champion")
+        logged = mlc.get_run(version.run_id).data.metrics
+        assert logged[metric] == pytest.approx(figure, rel=1e-12), family
+        assert logged["gate_challenger_metric"] == pytest.approx(figure, rel=1e-12), family
+        assert float(version.tags["c360.holdout_metric"]) == pytest.approx(figure, rel=1e-12), family
+
+
 def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_built):
     mlc = mlflow_client(ml_built)
     for spec in SPECS.values():
