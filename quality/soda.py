@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import yaml
@@ -195,7 +196,8 @@ def verify(cfg: Settings, contract: Contract, batch: str | None = None) -> list[
 
 
 def _number(value) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A check's figure as a float: PostgreSQL's numerics come as Decimal (a metric's value was dropped)."""
+    return float(value) if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else None
 
 
 def _flatten(dataset: str, result) -> CheckResult:

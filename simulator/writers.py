@@ -8,6 +8,7 @@ its period closed (or, for a planted late file, when it "arrived").
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 import io
 import multiprocessing
@@ -23,7 +24,7 @@ import orjson
 import pyarrow as pa
 
 from simulator.config import STREAM_DEFECTS, GeneratorConfig
-from simulator.defects import plant, plant_lines
+from simulator.defects import BURST_COPIES, bounce_spike, plant, plant_lines
 from simulator.landing import SOURCES, path_for
 from simulator.web import EventBatch
 
@@ -95,7 +96,9 @@ class Landing:
             mtime = closed_at + delay * 3600
             self.manifest.append({"kind": "late_file", "source": source, "file": rel, "delay_hours": delay})
         if isinstance(rows, EventBatch):  # columns: serialised in bulk, defects planted in the lines
-            payload, n_rows = self._columns(source, rel, rows, rng), len(rows)
+            # the period's last hour gets a bounce-rate spike (the trend check reads the latest hour)
+            spike = bool(self.cfg.defects) and stamp == f"{self.cfg.end.isoformat()}T23"
+            payload, n_rows = self._columns(source, rel, rows, rng, spike)
         else:
             payload, n_rows = self._rows(source, rel, rows, rng)
         tally = self.stats[source]
@@ -117,15 +120,22 @@ class Landing:
             return orjson.dumps([_public(source, r) for r in rows], option=orjson.OPT_INDENT_2), len(rows)
         return _xml(source, rows), len(rows)
 
-    def _columns(self, source: str, rel: str, batch: EventBatch, rng) -> bytes:
+    def _columns(self, source: str, rel: str, batch: EventBatch, rng, spike: bool) -> tuple[bytes, int]:
+        """The file's bytes and its number of records (page-view bursts and a spike's sessions included)."""
         lines = batch.json_lines()
         key = SOURCES[source].key
         for i, kind, column, record in plant_lines(source, lines, batch.row, self.cfg.defects, rng):
-            self.manifest.append(
-                {"kind": kind, "source": source, "file": rel, "line": 1 + i, "key": record[key], "column": column}
-            )
+            entry = {"kind": kind, "source": source, "file": rel, "line": 1 + i, "key": record[key], "column": column}
+            if kind == "page_view_burst":
+                entry |= {"session": record["session_id"], "copies": BURST_COPIES}
+            self.manifest.append(entry)
+        if spike:
+            hour = dt.datetime.combine(self.cfg.end, dt.time(23))
+            added = bounce_spike(lines, batch.row, len(batch), hour, rng)
+            self.manifest.append({"kind": "bounce_spike", "source": source, "file": rel, "sessions": added})
+        n = len(lines)
         lines.append(b"")
-        return b"\n".join(lines) if len(batch) else b""
+        return (b"\n".join(lines) if n else b""), n
 
     def _record_defects(self, source: str, rel: str, rows: list[dict], first_line: int | None) -> None:
         key = SOURCES[source].key

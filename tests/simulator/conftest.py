@@ -27,4 +27,6 @@ def clean(tmp_path_factory) -> GeneratorConfig:
 
 @pytest.fixture(scope="session")
 def defective(tmp_path_factory) -> GeneratorConfig:
-    return make(tmp_path_factory.mktemp("defective"), defects=0.02, customers=600)
+    # seed 12: at 2%, the first seed that plants every kind in these two months (brands are few: ~40 a file,
+    # so a brand kind has a one-in-five chance of no record at all)
+    return make(tmp_path_factory.mktemp("defective"), defects=0.02, customers=600, seed=12)

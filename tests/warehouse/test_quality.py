@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import math
 import shutil
 import uuid
 from collections import Counter
@@ -14,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
+import numpy as np
 import pytest
 
 from c360_core.settings import settings
@@ -46,7 +48,7 @@ def latest_checks(built: dict, dataset: str) -> dict[str, dict]:
     rows = query(
         built,
         f"""
-        select check_name, outcome, columns, failed_rows, rows_tested, severity
+        select check_name, outcome, columns, failed_rows, rows_tested, severity, value
         from quality.check_results
         where verification_id = (
             select verification_id from quality.dataset_scores
@@ -55,7 +57,7 @@ def latest_checks(built: dict, dataset: str) -> dict[str, dict]:
     )
     return {
         r[0]: {"outcome": r[1], "columns": set(filter(None, (r[2] or "").split(","))), "failed_rows": r[3],
-               "rows_tested": r[4], "severity": r[5]}
+               "rows_tested": r[4], "severity": r[5], "value": r[6]}
         for r in rows
     }  # fmt: skip
 
@@ -104,7 +106,10 @@ DEFECT_START, DEFECT_END = dt.date(2026, 1, 1), dt.date(2026, 1, 14)
 @pytest.fixture(scope="session")
 def defective_landing(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("defective") / "landing"
-    generate(GeneratorConfig(customers=400, seed=5, start=DEFECT_START, end=DEFECT_END, out=root, quiet=True,
+    # seed 31: at 2%, a seed that plants every kind in these two weeks (brands are few: one file of ~40, so a
+    # brand kind may plant nothing under another seed) and orphans no more than 1% of the 150-odd payments
+    # (two orders cut off mid-write would orphan theirs: the blocking tolerance of order_exists)
+    generate(GeneratorConfig(customers=400, seed=31, start=DEFECT_START, end=DEFECT_END, out=root, quiet=True,
                              defects=0.02))  # fmt: skip
     return root
 
@@ -132,41 +137,168 @@ def manifest(built: dict) -> list[dict]:
     return json.loads((landing_of(built) / "_manifest" / "defects.json").read_text())["defects"]
 
 
-def test_every_planted_defect_kind_is_caught_naming_its_columns(defective):
+# (source, kind, column) -> the check that counts exactly the records planted with that kind
+EXACT = {
+    ("customers", "missing_email", "email_address"): "email_address_missing",
+    ("customers", "missing_phone", "phone_number"): "phone_number_missing",
+    ("customers", "impossible_birth_date", "date_of_birth"): "date_of_birth_age_range",
+    ("customers", "unknown_enum", "gender"): "gender_invalid",
+    ("products", "duplicate_product_id", "product_id"): "product_per_snapshot",
+    ("products", "missing_description", "product_name"): "product_name_missing",
+    ("products", "mismatched_category", "product_subcategory"): "category_pair",
+    ("brands", "unknown_enum", "brand_type"): "brand_type_invalid",
+    ("brands", "duplicate_brand_id", "brand_id"): "brand_per_snapshot",
+    ("orders", "unknown_enum", "order_status"): "order_status_invalid",
+    ("orders", "unknown_enum", "payment_method"): "payment_method_invalid",
+    ("orders", "late_delivery", "order_delivery_date"): "order_delivery_date_delivery_timeliness",
+    ("orders", "malformed_line", None): "rejects",
+    ("order_line_items", "malformed_line", None): "rejects",
+    ("transactions", "unknown_enum", "payment_method"): "payment_method_invalid",
+    ("transactions", "late_payment", "transaction_ts"): "transaction_ts_processing_time",
+    ("web_events", "unknown_enum", "event_action"): "event_action_invalid",
+    ("web_events", "malformed_line", None): "rejects",
+    ("web_events", "missing_visit_start", "visit_start_ts"): "visit_start_ts_missing",
+}
+# kinds whose records one check counts together: a negative payment does not match its order either
+# and a brand of an unknown type has a description that cannot name it
+TOGETHER = {
+    ("transactions", "amount_matches_order"): {"negative_amount", "mismatched_amount"},
+    ("brands", "description_accuracy"): {"mismatched_description", "unknown_enum"},
+}
+# whole-record or whole-dataset kinds, each with the check that must fail for it (tests below check its value)
+WHOLE = {
+    ("orders", "unknown_customer"): "customer_exists",
+    ("web_events", "late_file"): "late_arrival",
+    ("web_events", "page_view_burst"): "page_view_outliers",
+    ("web_events", "bounce_spike"): "bounce_rate_trend",
+}
+
+
+def test_every_planted_kind_fails_its_own_check(defective):
     planted = Counter((d["source"], d["kind"], d.get("column")) for d in manifest(defective))
-    plantable = {(source, kind) for source, kinds in KINDS.items() for kind, _ in kinds}
-    plantable |= {("orders", "unknown_customer"), ("web_events", "late_file")}
+    plantable = {(source, kind) for source, kinds in KINDS.items() for kind, _ in kinds} | set(WHOLE)
     assert {(source, kind) for source, kind, _ in planted} == plantable, "this seed plants every kind somewhere"
-    for (source, kind, column), count in sorted(planted.items(), key=str):
-        failed = {n: c for n, c in latest_checks(defective, f"raw.{source}").items() if c["outcome"] != "passed"}
-        if column is None:  # a whole record or file: a dataset-level check must fail
-            assert failed, f"{count} planted {kind} in {source}: no check failed"
-            continue
-        naming = {n: c for n, c in failed.items() if column in c["columns"] and c["failed_rows"]}
-        assert naming, f"{count} planted {kind} in {source}.{column}: no failed check names the column"
+    covered = set(EXACT) | {(s, k, c) for (s, k, c) in planted if (s, k) in WHOLE}
+    covered |= {(s, k, c) for (s, k, c) in planted for (src, _), kinds in TOGETHER.items() if s == src and k in kinds}
+    assert set(planted) == covered, "a planted kind without its check"
+    for (source, kind), check in WHOLE.items():
+        assert latest_checks(defective, f"raw.{source}")[check]["outcome"] == "failed", (source, kind, check)
+
+
+# The spec's quality table (customer-360-v2.md, "Data Quality Metrics"): 6 datasets x 3 checks, each with
+# the planted kind that breaks it and the contract check that implements it.
+SPEC_ROWS = {
+    "Customer: Value Range Check – Age": ("customers", "impossible_birth_date", "date_of_birth_age_range"),
+    "Customer: Completeness Check – Contact Information": ("customers", "missing_email", "email_address_missing"),
+    "Customer: Accuracy Check – Gender": ("customers", "unknown_enum", "gender_invalid"),
+    "Product: Missing Values Check – Description": ("products", "missing_description", "product_name_missing"),
+    "Product: Consistency Check – Category": ("products", "mismatched_category", "category_pair"),
+    "Product: Uniqueness Check – Product ID": ("products", "duplicate_product_id", "product_per_snapshot"),
+    "Orders: Consistency Check – Order Status": ("orders", "unknown_enum", "order_status_invalid"),
+    "Orders: Timeliness Check – Delivery Date": ("orders", "late_delivery", "order_delivery_date_delivery_timeliness"),
+    "Orders: Accuracy Check – Payment Method": ("orders", "unknown_enum", "payment_method_invalid"),
+    "Web Analytics: Outliers Check – Page Views": ("web_events", "page_view_burst", "page_view_outliers"),
+    "Web Analytics: Completeness Check – User Sessions": (
+        "web_events",
+        "missing_visit_start",
+        "visit_start_ts_missing",
+    ),
+    "Web Analytics: Trend Analysis – Bounce Rate": ("web_events", "bounce_spike", "bounce_rate_trend"),
+    "Brands: Uniqueness Check – Brand ID": ("brands", "duplicate_brand_id", "brand_per_snapshot"),
+    "Brands: Accuracy Check – Brand Description": ("brands", "mismatched_description", "description_accuracy"),
+    "Brands: Consistency Check – Brand Category": ("brands", "unknown_enum", "brand_type_invalid"),
+    "Transactions: Completeness Check – Transaction Details": (
+        "transactions",
+        "unknown_enum",
+        "payment_method_invalid",
+    ),
+    "Transactions: Accuracy Check – Transaction Amount": ("transactions", "mismatched_amount", "amount_matches_order"),
+    "Transactions: Timeliness Check – Transaction Processing Time": (
+        "transactions",
+        "late_payment",
+        "transaction_ts_processing_time",
+    ),
+}
+
+
+def test_every_row_of_the_spec_quality_table_has_a_planted_defect_its_check_fails_on(defective):
+    assert len(SPEC_ROWS) == 18
+    planted = {(d["source"], d["kind"]) for d in manifest(defective)}
+    for row, (source, kind, check) in SPEC_ROWS.items():
+        declared = {c.id: c for c in declared_checks(CONTRACTS[f"raw.{source}"])}
+        assert declared[check].attributes["spec"] == row, (row, check)
+        assert (source, kind) in planted, row
+        counted_with = {k for (s, c), kinds in TOGETHER.items() if s == source and c == check for k in kinds}
+        assert (
+            any(c == check for (s, k, _), c in EXACT.items() if (s, k) == (source, kind))
+            or kind in counted_with
+            or WHOLE.get((source, kind)) == check
+        ), f"{row}: no test counts {kind} with {check}"
+        assert latest_checks(defective, f"raw.{source}")[check]["outcome"] == "failed", row
 
 
 def test_counted_defects_match_the_manifest_exactly(defective):
-    """Where one check counts exactly one planted kind, its failed rows equal the manifest's count."""
-    planted = Counter((d["source"], d["kind"]) for d in manifest(defective))
-    exact = {
-        ("customers", "missing_email"): "email_address_missing",
-        ("customers", "missing_phone"): "phone_number_missing",
-        ("customers", "impossible_birth_date"): "date_of_birth_age_range",
-        ("customers", "unknown_enum"): "gender_invalid",
-        ("products", "duplicate_product_id"): "product_per_snapshot",
-        ("brands", "unknown_enum"): "brand_type_invalid",
-        ("orders", "unknown_enum"): "order_status_invalid",
-        ("orders", "malformed_line"): "rejects",
-        ("order_line_items", "malformed_line"): "rejects",
-        ("transactions", "unknown_enum"): "payment_method_invalid",
-        ("web_events", "unknown_enum"): "event_action_invalid",
-        ("web_events", "malformed_line"): "rejects",
-    }
-    for (source, kind), check in exact.items():
-        assert latest_checks(defective, f"raw.{source}")[check]["failed_rows"] == planted[(source, kind)], (
-            f"{source} {kind}"
-        )
+    """Where a check counts planted records, its failed rows equal the manifest's count of them."""
+    planted = Counter((d["source"], d["kind"], d.get("column")) for d in manifest(defective))
+    for (source, kind, column), check in EXACT.items():
+        found = latest_checks(defective, f"raw.{source}")[check]
+        assert found["failed_rows"] == planted[(source, kind, column)] > 0, (source, kind, column, check)
+        assert found["outcome"] == "failed", (source, kind, check)
+    for (source, check), kinds in TOGETHER.items():
+        want = sum(n for (s, k, _), n in planted.items() if s == source and k in kinds)
+        assert latest_checks(defective, f"raw.{source}")[check]["failed_rows"] == want, check
+
+
+def _raw_events(landing: Path) -> list[dict]:
+    """The web events that load (malformed lines are rejects), read from the files."""
+    return [r for p in files(landing, "web_events") for _, r in read_records(p, "web_events") if r]
+
+
+def _outliers(views: Counter) -> set[str]:
+    """The sessions whose page views pass Q3 + 3 x IQR (linear interpolation, as percentile_cont)."""
+    q1, q3 = np.percentile(np.array(list(views.values()), dtype=float), [25, 75])
+    return {s for s, n in views.items() if n > q3 + 3 * (q3 - q1)}
+
+
+def test_page_view_outliers_fail_for_the_planted_bursts(defective):
+    """The check's figure, the share of sessions whose page views pass the fence, recomputed from the files:
+    every burst is past it, and without the bursts' copies the share is under the 2% the check allows (a few
+    long sessions are outliers in clean data too)."""
+    views = Counter(e["session_id"] for e in _raw_events(landing_of(defective)) if e["event_action"] == "page_view")
+    outliers = _outliers(views)
+    bursts = [d for d in manifest(defective) if d["kind"] == "page_view_burst"]
+    assert {d["session"] for d in bursts} <= outliers
+    check = latest_checks(defective, "raw.web_events")["page_view_outliers"]
+    assert check["value"] == pytest.approx(100 * len(outliers) / len(views), rel=1e-9)
+    assert check["value"] >= 2 and check["outcome"] == "failed"
+    clean = views.copy()
+    for d in bursts:
+        clean[d["session"]] -= d["copies"]
+    assert 100 * len(_outliers(clean)) / len(clean) < 2
+
+
+def test_the_bounce_spike_is_what_the_trend_check_sees(defective):
+    """|z| of the latest hour's bounce rate against the week before, recomputed from the files as the check
+    defines it (the events of the last 8 days by visit start; a session's start is its earliest)."""
+    events = [e for e in _raw_events(landing_of(defective)) if e["visit_start_ts"]]
+    start = {e["visit_start_ts"] for e in events}
+    newest = dt.datetime.strptime(max(start), "%Y-%m-%dT%H:%M:%SZ")
+    sessions: dict[str, list] = {}
+    for e in events:
+        at = dt.datetime.strptime(e["visit_start_ts"], "%Y-%m-%dT%H:%M:%SZ")
+        if at >= newest - dt.timedelta(days=8):
+            began, n = sessions.get(e["session_id"], (at, 0))
+            sessions[e["session_id"]] = (min(began, at), n + 1)
+    hour = max(b.replace(minute=0, second=0) for b, _ in sessions.values())
+    this = [n == 1 for b, n in sessions.values() if b.replace(minute=0, second=0) == hour]
+    week = [n == 1 for b, n in sessions.values() if hour - dt.timedelta(days=7) <= b < hour]
+    p = sum(week) / len(week)
+    z = abs(sum(this) / len(this) - p) / math.sqrt(p * (1 - p) / len(this))
+    [spike] = [d for d in manifest(defective) if d["kind"] == "bounce_spike"]
+    assert hour == dt.datetime.combine(DEFECT_END, dt.time(23)) and len(this) >= spike["sessions"]
+    check = latest_checks(defective, "raw.web_events")["bounce_rate_trend"]
+    assert check["value"] == pytest.approx(z, rel=1e-9)
+    assert z > 4 and check["outcome"] == "failed"
 
 
 def test_late_files_count_every_event_they_carry(defective):
