@@ -22,7 +22,7 @@ def locked(folder: Path) -> Iterator[Path]:
     """A folder held by this process alone: processes that parse into it and read what they parsed take
     turns, so none reads another's half-written file."""
     folder.mkdir(parents=True, exist_ok=True)
-    with (folder / ".c360.lock").open("w") as lock:
+    with (folder / ".c360.lock").open("a") as lock:  # "a": opening it changes nothing (a lock, never written)
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield folder
 
