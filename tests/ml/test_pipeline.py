@@ -153,10 +153,16 @@ def test_the_figures_logged_in_mlflow_equal_the_ones_recomputed_here(ml_built):
 
 def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_built):
     mlc = mlflow_client(ml_built)
+    dates, lookback = expected.cutoffs(landing_of(ml_built), ML_AS_OF)
     for spec in SPECS.values():
         [run] = mlc.search_runs([mlc.get_experiment_by_name(spec.model_name).experiment_id], max_results=1)
         assert run.data.tags["mlflow.source.git.commit"] != "unknown"
-        assert run.data.params["data_fingerprint"] and int(run.data.params["rows_train"]) > 0
+        # the rows each run saw: the buyers at its cutoffs, counted from the files (clusters: today's buyers)
+        train, holdout = ("train", "holdout") if spec.supervised else ("score", "score")
+        rows = {k: len(expected.buyers(landing_of(ml_built), dates[c], lookback)) for k, c in
+                (("rows_train", train), ("rows_holdout", holdout))}  # fmt: skip
+        assert {k: int(run.data.params[k]) for k in rows} == rows, spec.key
+        assert len(run.data.params["data_fingerprint"]) == 16
         assert run.data.params["cutoff_score"] == ML_AS_OF.isoformat()
         plots = {Path(a.path).name for a in mlc.list_artifacts(run.info.run_id, "plots")}
         wanted = {"churn": {"roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png",
