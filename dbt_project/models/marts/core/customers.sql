@@ -31,7 +31,8 @@ final as (
         cast(
             extract(year from {{ as_of_date() }}) - extract(year from date_of_birth)
             - case
-                when extract(month from {{ as_of_date() }}) * 100 + extract(day from {{ as_of_date() }})
+                when
+                    extract(month from {{ as_of_date() }}) * 100 + extract(day from {{ as_of_date() }})
                     < extract(month from date_of_birth) * 100 + extract(day from date_of_birth)
                     then 1
                 else 0
