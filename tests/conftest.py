@@ -29,6 +29,14 @@ logging.getLogger("sqlalchemy.pool").addHandler(_POOL_ERRORS)
 
 
 @pytest.fixture(autouse=True)
+def dagster_storage_under_the_tests_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `c360 materialize` run inside a test keeps its Dagster storage under the test's C360_DATA_DIR (the CLI
+    derives it from there), never under the repository's data/, which the Makefile's exports point at."""
+    monkeypatch.delenv("C360_DAGSTER_STORAGE", raising=False)
+    monkeypatch.delenv("C360_DAGSTER_LOGS", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def no_connection_closed_in_the_wrong_thread() -> Iterator[None]:
     """A SQLite connection used or closed by a thread that did not open it is an error SQLAlchemy only logs
     ("SQLite objects created in a thread can only be used in that same thread"): here it fails the test in
