@@ -19,7 +19,7 @@ from pathlib import Path
 from bench import ml, pg, report, semantic
 from bench.measure import Measurement, dir_size, machine, run_stage
 from bench.report import render, render_ml
-from simulator.landing import path_for
+from landing import path_for
 
 RESULTS = Path(__file__).parent / "results"
 END = dt.date(2026, 6, 30)

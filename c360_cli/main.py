@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import datetime as dt
-import logging
-import os
 import sys
 from pathlib import Path
 
 import click
 
+from c360_cli.compat import exit_now
 from c360_core import telemetry  # noqa: F401  (turns telemetry off before any tool is imported)
 
 
@@ -212,12 +210,7 @@ def grants_apply() -> None:
 
 
 def main() -> None:
-    """`c360`: the commands, then an exit without the interpreter's teardown.
-
-    Freeing every module and object of Dagster, dbt and DuckDB at exit took 0.6-1.6 s of each command
-    (measured on the definitions alone), a tenth of an hourly cycle. The exit handlers still run (MLflow
-    ends its runs, dbt-duckdb closes its database), and the output is flushed; then the process ends.
-    """
+    """`c360`: the commands, then an exit without the interpreter's teardown (c360_cli/compat.py says why)."""
     try:
         cli()
         code = 0
@@ -225,11 +218,7 @@ def main() -> None:
         code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
-    atexit._run_exitfuncs()  # what interpreter exit would run first
-    logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    exit_now(code)
 
 
 if __name__ == "__main__":

@@ -91,8 +91,8 @@ def _catch_up_range(partitions, sources: list[str]) -> tuple[str, str, list[str]
 
     from c360_core.settings import settings
     from c360_core.warehouse import connect
+    from landing import SOURCES, period_of
     from orchestration.lib.load import pending_files
-    from simulator.landing import SOURCES, period_of
 
     cfg = settings()
     with connect(cfg) as wh:
@@ -261,8 +261,10 @@ def _watch(instance, run_id: str, console: Console, stop: threading.Event, seen:
 
 def _job(defs, step: Step):
     """The run's job: the step's assets, and its checks (every check of those assets unless it names them)."""
+    from orchestration.compat.dagster import implicit_job
+
     keys = step.keys or sorted({k.asset_key for k in step.checks})
-    job = defs.resolve_implicit_job_def_def_for_assets(keys)
+    job = implicit_job(defs, keys)
     return job.get_subset(asset_selection=set(step.keys), asset_check_selection=step.checks)
 
 

@@ -18,7 +18,7 @@ import yaml
 
 from c360_core.settings import Settings
 from c360_core.warehouse import arrow_table, connect, create_table, table_exists
-from simulator.landing import SOURCES, period_of
+from landing import SOURCES, period_of
 
 POLICY = Path(__file__).with_name("retention.yml")
 RUN_COLUMNS = {"ran_at": "timestamp", "source": "varchar", "keep_days": "integer", "cutoff": "timestamp",

@@ -20,6 +20,7 @@ import yaml
 from c360_core import telemetry  # noqa: F401  (Soda telemetry off before soda_core is imported)
 from c360_core.settings import Settings
 from c360_core.warehouse import connect, duckdb_connection
+from quality import soda_compat
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
 DIMENSIONS = ("completeness", "accuracy", "consistency", "timeliness", "uniqueness", "validity")
@@ -150,16 +151,11 @@ def data_source(cfg: Settings) -> Iterator[object]:
     opened one way in the process, with one configuration (c360_core.warehouse.duckdb_config), and no
     setting of Soda's can drift from it.
     """
-    from soda_core.common.data_source_impl import DataSourceImpl  # noqa: PLC0415  (slow import)
-    from soda_core.common.yaml import DataSourceYamlSource  # noqa: PLC0415
-
     if cfg.target == "postgres":
-        yield DataSourceImpl.from_yaml_source(DataSourceYamlSource.from_str(data_source_yaml(cfg)))
+        yield soda_compat.from_yaml(data_source_yaml(cfg))
         return
-    from soda_duckdb.common.data_sources.duckdb_data_source import DuckDBDataSourceImpl  # noqa: PLC0415
-
     with connect(cfg) as wh:
-        yield DuckDBDataSourceImpl.from_existing_cursor(duckdb_connection(wh).cursor(), "c360")
+        yield soda_compat.from_duckdb_cursor(duckdb_connection(wh).cursor(), "c360")
 
 
 def variables(cfg: Settings, batch: str | None = None) -> dict[str, str]:

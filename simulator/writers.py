@@ -23,9 +23,9 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 
+from landing import SOURCES, path_for
 from simulator.config import STREAM_DEFECTS, GeneratorConfig
 from simulator.defects import BURST_COPIES, bounce_spike, plant, plant_lines
-from simulator.landing import SOURCES, path_for
 from simulator.web import EventBatch
 
 

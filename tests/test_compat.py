@@ -1,27 +1,61 @@
-"""The private names of other libraries that c360 uses (orchestration/lib/compat.py) were read in the
-versions installed: an upgrade fails here first, naming the file whose lines to re-check."""
+"""The private names of other libraries c360 uses live in compat modules, each read in the versions it names
+(CHECKED): an upgrade fails here first, naming the module whose lines to re-check; and no other module of
+c360 imports a private name."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.metadata
+import re
+import sys
+from pathlib import Path
 
 import pytest
 
-from orchestration.lib import compat
+ROOT = Path(__file__).resolve().parents[1]
+COMPAT = ["orchestration.compat.dagster", "orchestration.compat.dagster_dbt", "orchestration.compat.dbt_duckdb",
+          "orchestration.compat.metricflow", "quality.soda_compat", "c360_cli.compat"]  # fmt: skip
+PRIVATE = re.compile(
+    r"from dagster\._|import dagster\._|dagster_dbt\.core\.|atexit\._|soda_core\.common|soda_duckdb\.common|"
+    r"metricflow\.sql\.|metricflow\.protocols|DuckDBConnectionManager\._"
+)
 
 
-@pytest.mark.parametrize("package", sorted(compat.CHECKED))
-def test_the_private_names_were_checked_against_the_installed_version(package: str) -> None:
-    installed = importlib.metadata.version(package)
-    assert installed == compat.CHECKED[package], (
-        f"{package} is {installed}, but orchestration/lib/compat.py was checked against "
-        f"{compat.CHECKED[package]}: re-read its uses of {package}, then update CHECKED"
+def installed(package: str) -> str:
+    if package == "python":
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    return importlib.metadata.version(package)
+
+
+@pytest.mark.parametrize("module", COMPAT)
+def test_each_compat_module_was_read_in_the_installed_versions(module: str) -> None:
+    checked = importlib.import_module(module).CHECKED
+    changed = {p: (v, installed(p)) for p, v in checked.items() if installed(p) != v}
+    assert changed == {}, (
+        f"{module} was read against {checked}, but these differ (read, installed): {changed}; "
+        f"re-read the lines of {module.replace('.', '/')}.py, then update its CHECKED"
     )
+
+
+def test_no_module_outside_the_compat_modules_names_a_private_api() -> None:
+    compat = {ROOT / f"{m.replace('.', '/')}.py" for m in COMPAT}
+    packages = ("c360_core", "landing", "quality", "ml", "governance", "orchestration", "c360_cli")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for package in packages
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if path not in compat
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if PRIVATE.search(line)
+    ]
+    assert found == []
 
 
 def test_dbt_duckdb_keeps_its_database_where_compat_closes_it() -> None:
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager  # noqa: PLC0415
 
+    from orchestration.compat.dbt_duckdb import close_dbt_duckdb_database  # noqa: PLC0415
+
     assert hasattr(DuckDBConnectionManager, "_ENV") and hasattr(DuckDBConnectionManager, "_LOCK")
-    compat.close_dbt_duckdb_database()  # with nothing open: a no-op
+    close_dbt_duckdb_database()  # with nothing open: a no-op
     assert DuckDBConnectionManager._ENV is None

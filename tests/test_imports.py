@@ -9,17 +9,23 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("c360_core", "simulator", "quality", "ml", "governance", "orchestration", "c360_cli")
+PACKAGES = ("c360_core", "landing", "simulator", "quality", "ml", "governance", "orchestration", "c360_cli")
 
 # package (or sub-package) -> the c360 packages it may import besides itself
 ALLOWED = {
     "c360_core": set(),
-    "simulator": {"c360_core"},
+    "landing": set(),
+    "simulator": {"c360_core", "landing"},
     "quality": {"c360_core"},
     "ml": {"c360_core"},
-    "governance": {"c360_core", "simulator"},
-    "orchestration/lib": {"c360_core", "simulator", "governance", "orchestration.lib"},
+    "governance": {"c360_core", "landing"},
+    "orchestration/compat": {"orchestration.compat"},
+    "orchestration/lib": {"c360_core", "landing", "governance", "orchestration.lib", "orchestration.compat"},
 }
+# The test-data generator is a producer of landing files like any other: production never imports it. Only
+# the CLI's `generate` and `simulate-shop` commands (c360_cli/main.py), the tests and the bench do.
+PRODUCTION = ("c360_core", "landing", "quality", "ml", "governance", "orchestration", "c360_cli")
+MAY_RUN_THE_SIMULATOR = {"c360_cli/main.py"}
 
 
 def c360_imports(path: Path) -> set[str]:
@@ -48,3 +54,15 @@ def test_lower_packages_never_import_the_wiring(package: str) -> None:
         if not any(module == a or module.startswith(f"{a}.") for a in allowed)
     }
     assert not wrong, sorted(wrong)
+
+
+def test_production_never_imports_the_simulator() -> None:
+    files = [p for package in PRODUCTION for p in sorted((ROOT / package).rglob("*.py"))]
+    wrong = sorted(
+        f"{path.relative_to(ROOT)} imports {module}"
+        for path in files
+        if str(path.relative_to(ROOT)) not in MAY_RUN_THE_SIMULATOR
+        for module in c360_imports(path)
+        if module == "simulator" or module.startswith("simulator.")
+    )
+    assert wrong == []

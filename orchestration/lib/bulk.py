@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from c360_core.warehouse import ARROW_TYPES
+from landing import Source
 from orchestration.lib.parse import parse_file, typed
-from simulator.landing import Source
 
 BULK_FORMATS = ("jsonl", "csv")
 WHITESPACE = " \t\r\n\x0b\x0c"  # what bytes.strip() removes: a blank line is skipped, as before

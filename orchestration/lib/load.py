@@ -35,9 +35,9 @@ import pyarrow.compute as pc
 from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, arrow_table, create_table, table_exists
 from governance.erasure import ERASED, SOURCE_KEYS, key_hash, suppressed
+from landing import Source, decompress, files, period_of
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file, sha256
-from simulator.landing import Source, decompress, files, period_of
 
 log = logging.getLogger("c360.load")
 PROGRESS_EVERY = 10.0  # seconds between progress lines (the first and the last chunk are always logged)

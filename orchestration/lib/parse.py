@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from simulator.landing import Source
+from landing import Source
 
 
 class UnreadableFile(Exception):

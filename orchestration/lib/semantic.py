@@ -8,41 +8,15 @@ exactly what `mf` answers (docs/semantic-layer.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 from c360_core.warehouse import Warehouse
+from orchestration.compat.metricflow import RenderOnlyClient
 
 # MetricFlow is imported where it is used: it costs ~0.5 s, and every process that loads the code
 # location (an hourly load, a sensor tick) would pay it without running a saved query.
 
 SCHEMA = "semantic"
-
-
-@dataclass(frozen=True)
-class _Dialect:
-    """What MetricFlow needs to render SQL for a target; it never connects (c360 runs the SQL)."""
-
-    target: str
-
-    @property
-    def sql_engine_type(self):
-        from metricflow.protocols.sql_client import SqlEngine  # noqa: PLC0415
-
-        return SqlEngine.POSTGRES if self.target == "postgres" else SqlEngine.DUCKDB
-
-    @cached_property
-    def sql_plan_renderer(self):
-        from metricflow.sql.render.duckdb_renderer import DuckDbSqlPlanRenderer  # noqa: PLC0415
-        from metricflow.sql.render.postgres import PostgresSQLSqlPlanRenderer  # noqa: PLC0415
-
-        return PostgresSQLSqlPlanRenderer() if self.target == "postgres" else DuckDbSqlPlanRenderer()
-
-    def query(self, *args, **kwargs):
-        raise NotImplementedError("c360 runs MetricFlow's SQL itself")
-
-    execute = dry_run = close = render_bind_parameter_key = query
 
 
 class SemanticLayer:
@@ -57,7 +31,7 @@ class SemanticLayer:
 
         manifest = parse_manifest_from_dbt_generated_manifest(semantic_manifest.read_text())
         self.saved_queries = sorted(q.name for q in manifest.saved_queries)
-        self.engine = MetricFlowEngine(SemanticManifestLookup(manifest), _Dialect(target))
+        self.engine = MetricFlowEngine(SemanticManifestLookup(manifest), RenderOnlyClient(target))
 
     def sql(self, saved_query: str) -> str:
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest  # noqa: PLC0415

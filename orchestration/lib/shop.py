@@ -16,9 +16,8 @@ import psycopg
 
 from c360_core.settings import Settings
 from c360_core.warehouse import Warehouse, arrow_table, create_table
+from landing import SHOP_DDL, SOURCES
 from orchestration.lib.load import AUDIT_COLUMNS, META, LoadSummary, ensure_tables
-from simulator.landing import SOURCES
-from simulator.live_shop import SHOP_DDL
 
 # warehouse source -> shop table it is pulled from
 TABLES = {"orders": "orders", "order_line_items": "order_line_items"}

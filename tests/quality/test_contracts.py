@@ -5,10 +5,10 @@ import re
 import pytest
 import yaml
 
+from landing import SOURCES
 from quality import docs
 from quality.score import WEIGHTS, check_score, score
 from quality.soda import DIMENSIONS, SEVERITIES, CheckResult, contracts, declared_checks
-from simulator.landing import SOURCES
 
 CONTRACTS = contracts()
 

@@ -3,8 +3,8 @@
 import re
 from pathlib import Path
 
+from landing import SOURCES
 from simulator import reference as ref
-from simulator.landing import SOURCES
 
 DOC = (Path(__file__).parents[2] / "docs" / "landing-zone.md").read_text()
 

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from landing import SOURCES
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
-from simulator.landing import SOURCES
 
 
 def reference(source, files: list[FileIn]) -> tuple[list, list, dict]:

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from c360_cli.main import cli
 from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
 from c360_core.warehouse import connect
+from landing import path_for
 from orchestration.definitions import defs, job_for_source
 from orchestration.defs.sensors.alerts import run_failure_alert
 from orchestration.defs.sensors.late_files import late_file_requests
-from simulator.landing import path_for
 from tests.simulator.readers import read_records
 from tests.warehouse.conftest import env, materialize_all, webhook
 

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pytest
 
 from c360_core.warehouse import connect
+from landing import SOURCES
 from orchestration.lib.load import load_source
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
-from simulator.landing import SOURCES
 from tests.warehouse.conftest import END, START
 
 OPEN = {".gz": gzip.decompress, ".zst": lambda b: pa.input_stream(pa.py_buffer(b), compression="zstd").read()}

@@ -28,7 +28,7 @@ import psycopg
 import pytest
 
 from c360_core.warehouse import connect
-from simulator.landing import SOURCES
+from landing import SOURCES
 from tests.simulator.readers import read_records
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,9 +7,9 @@ import dagster as dg
 import yaml
 from dagster import AssetKey
 
+from landing import SOURCES
 from orchestration.definitions import defs, ingest_hourly_schedule
 from orchestration.defs.ingest.assets import RELOAD_TAG
-from simulator.landing import SOURCES
 
 
 def test_definitions_load_and_the_job_covers_every_asset():

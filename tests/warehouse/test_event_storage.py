@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import yaml
 
-from orchestration.lib import event_storage
+from orchestration.compat import dagster as event_storage
 
 START, END = dt.date(2025, 7, 1), dt.date(2025, 9, 30)  # 92 daily partitions
 PARTS = dg.DailyPartitionsDefinition(start_date=START.isoformat(), end_date=(END + dt.timedelta(days=1)).isoformat())

@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from c360_cli.main import cli
 from c360_core.settings import settings
 from c360_core.warehouse import SCHEMAS, connect
+from landing import SOURCES
 from orchestration.lib.load import load_source
-from simulator.landing import SOURCES
 from tests.simulator.readers import all_records
 from tests.warehouse import expected
 from tests.warehouse.conftest import env, landing_of, materialize_all

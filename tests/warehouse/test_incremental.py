@@ -18,7 +18,7 @@ import shutil
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
-from simulator.landing import path_for
+from landing import path_for
 from tests.simulator.readers import read_records
 from tests.warehouse.conftest import materialize_all
 

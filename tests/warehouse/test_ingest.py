@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from c360_core.warehouse import connect
+from landing import SOURCES
 from orchestration.lib.load import load_source
-from simulator.landing import SOURCES
 
 
 def load_all(cfg) -> dict:
@@ -116,7 +116,7 @@ from c360_core.settings import settings
 os.environ["C360_LOAD_CHUNK_FILES"] = "40"
 load.CHECKPOINT_ROWS = 1  # and a checkpoint after every chunk: the kill lands between two of them
 from c360_core.warehouse import connect
-from simulator.landing import SOURCES
+from landing import SOURCES
 with connect(settings()) as wh:
     load.load_source(wh, SOURCES["web_events"], settings().landing, on_chunk=lambda s: print("chunk", flush=True))
 """

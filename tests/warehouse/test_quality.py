@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 
 from c360_core.settings import settings
+from landing import path_for
 from orchestration.definitions import defs
 from quality.soda import contracts, declared_checks
 from quality.verification import verify_dataset
 from simulator.config import GeneratorConfig
 from simulator.defects import KINDS
 from simulator.generate import generate
-from simulator.landing import path_for
 from tests.simulator.readers import files, read_records
 from tests.warehouse.conftest import (
     END,

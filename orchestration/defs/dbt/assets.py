@@ -4,21 +4,19 @@ The models refresh by declarative automation: each is eager, so it runs when an 
 The large models are incremental on the load watermark, so that run only touches what changed.
 """
 
-import importlib.metadata
 import json
 import os
 from collections.abc import Iterator, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
-from packaging import version
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from ml import predictions
+from orchestration.compat.dagster_dbt import LeanDbtCliResource
 from orchestration.defs.dbt import in_process
 from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project, ensure_manifest
 from orchestration.defs.quality.checks import VERIFY_TAG
@@ -119,30 +117,15 @@ def _blocked_selection(context: dg.AssetExecutionContext) -> dict[str, str]:
     return {m: w for m, w in blocked.items() if m in selected}
 
 
-class C360DbtCliResource(DbtCliResource):
-    """DbtCliResource without two in-process costs per invocation: it reads the dbt version from the
-    installed package, and it opens no dbt adapter.
-
-    The stock resource runs `dbt --version` in a subprocess for every run (3 s here, a third of
-    an hourly incremental run). Our dbt executable is the dbt-core of this same environment,
-    pinned in uv.lock, so its version is the package's.
-    """
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(importlib.metadata.version("dbt-core"))
+class C360DbtCliResource(LeanDbtCliResource):
+    """dbt in this process (orchestration/defs/dbt/in_process.py), unless C360_DBT_IN_PROCESS=false."""
 
     def cli(self, args, **kwargs):
-        if not settings().dbt_in_process:
-            return super().cli(args, **kwargs)
         with in_process.dbt_in_process():  # dbt in a thread of this process, not a new process
             return super().cli(args, **kwargs)
 
-    def _initialize_dbt_core_adapter(self, args):
-        # The stock resource loads the project and a dbt adapter in this process before every
-        # invocation (2.7 s at 100k customers), only for fetch_row_counts/fetch_column_metadata,
-        # which c360 does not call; the invocation runs without it.
-        return None
 
-
-dbt_resource = C360DbtCliResource(project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE))
+# the stock resource and a dbt subprocess when in-process dbt is off (and with it, every compat override)
+dbt_resource = (C360DbtCliResource if settings().dbt_in_process else DbtCliResource)(
+    project_dir=dbt_project, dbt_executable=str(DBT_EXECUTABLE)
+)

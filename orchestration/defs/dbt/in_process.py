@@ -23,19 +23,18 @@ import json
 import os
 import queue
 import threading
-import types
 from collections.abc import Iterator
 from pathlib import Path
 
-import dagster_dbt.core.dbt_cli_invocation as invocation
 from dbt.adapters.factory import reset_adapters
 from dbt.cli.main import dbtRunner
 from dbt.constants import DEFAULT_ENV_PLACEHOLDER  # what the manifest records for an unset variable
 from dbt_common.events.functions import msg_to_dict
 
 from c360_core.settings import environ
+from orchestration.compat.dagster_dbt import dbt_process_replaced
+from orchestration.compat.dbt_duckdb import close_dbt_duckdb_database
 from orchestration.defs.dbt.project import project_files
-from orchestration.lib.compat import close_dbt_duckdb_database
 
 _DONE = object()
 # dagster-dbt passes these to the subprocess as environment: here, the invocation sets them while it runs.
@@ -169,12 +168,6 @@ def _release_connections() -> None:
     close_dbt_duckdb_database()
 
 
-@contextlib.contextmanager
-def dbt_in_process() -> Iterator[None]:
+def dbt_in_process() -> contextlib.AbstractContextManager[None]:
     """While active, dagster-dbt's DbtCliInvocation starts InProcessDbt where it would start a process."""
-    real = invocation.subprocess
-    invocation.subprocess = types.SimpleNamespace(Popen=InProcessDbt, PIPE=real.PIPE, STDOUT=real.STDOUT)
-    try:
-        yield
-    finally:
-        invocation.subprocess = real
+    return dbt_process_replaced(InProcessDbt)

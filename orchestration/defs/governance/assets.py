@@ -12,10 +12,10 @@ import dagster as dg
 from c360_core.settings import settings
 from governance.grants import apply
 from governance.retention import apply_retention
+from landing import SOURCES
 from orchestration.defs.audiences.assets import audience_assignments
 from orchestration.defs.dbt.assets import c360_dbt_models
 from orchestration.defs.semantic.assets import semantic_assets
-from simulator.landing import SOURCES
 
 # after every table it grants on: the marts, the audiences and the semantic tables
 MARTS = sorted(

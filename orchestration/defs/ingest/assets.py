@@ -12,10 +12,10 @@ import psycopg
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
+from landing import SOURCES, Source
 from orchestration.defs.ingest.partitions import PARTITIONS
 from orchestration.lib import shop
 from orchestration.lib.load import LoadSummary, ensure_tables, load_source, load_window
-from simulator.landing import SOURCES, Source
 
 # Run tag: "changed" loads only new or changed files of the partitions (the CLI's catch-up);
 # anything else re-reads every file of the partitions, so a re-run replaces them exactly.

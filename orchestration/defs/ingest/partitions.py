@@ -14,7 +14,7 @@ import datetime as dt
 import dagster as dg
 
 from c360_core.settings import settings
-from simulator.landing import SOURCES, earliest_period
+from landing import SOURCES, earliest_period
 
 DEFAULT_START = dt.date(2025, 1, 1)  # used when it is earlier than every landing file (or none has landed)
 

@@ -11,9 +11,9 @@ import json
 import dagster as dg
 
 from c360_core.settings import settings
+from landing import SOURCES, period_of
 from orchestration.defs.ingest.partitions import PARTITIONS
 from orchestration.lib.load import landing_files
-from simulator.landing import SOURCES, period_of
 
 
 def _last_materialized(instance: dg.DagsterInstance, source: str, partition: str) -> float | None:

@@ -11,9 +11,9 @@ import json
 import dagster as dg
 
 from c360_core.settings import settings
+from landing import SOURCES
 from orchestration.lib import shop
 from orchestration.lib.load import landing_files
-from simulator.landing import SOURCES
 
 SHOP_SOURCES = ("orders", "order_line_items")
 

@@ -1,4 +1,6 @@
-"""Dagster's SQLite storage, with asset events written a batch per transaction.
+"""Compat: Dagster's private storage classes and job resolution (orchestration/compat/__init__.py).
+
+Dagster's SQLite storage, with asset events written a batch per transaction.
 
 A run over a range of partitions (a year of daily web-event files, say) records one planned event
 and one materialization per partition. The stock SQLite event log writes each in two transactions
@@ -18,7 +20,8 @@ not at every commit (which waited on the disk behind DuckDB's writes). A committ
 process being killed; an OS crash or power cut can lose the last events, never the database's integrity.
 
 The rows written are the ones the stock storage writes (the same helpers build them), so the UI,
-the partition status and the sensors read them as before. dagster.yaml selects this storage.
+the partition status and the sensors read them as before. dagster.yaml selects this storage;
+C360_STOCK_EVENT_STORAGE=true makes it the stock storage again (the same files).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from sqlalchemy.engine import Connection, Engine
 # Set here because every process that opens the instance loads this module through dagster.yaml.
 BATCH_SIZE = "500"
 os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
+CHECKED = {"dagster": "1.13.27"}
 BATCHED = ASSET_EVENTS | ASSET_CHECK_EVENTS  # what Dagster batches of these: materializations, planned ones
 OPEN_SHARDS = 4  # databases kept open: the index and the newest runs (a long-lived daemon sees thousands)
 
@@ -155,4 +159,12 @@ class BatchingSqliteStorage(DagsterSqliteStorage):
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # the parent builds its own class
+        if os.environ.get("C360_STOCK_EVENT_STORAGE", "").lower() in ("1", "true", "yes"):
+            return DagsterSqliteStorage.from_local(inst_data=inst_data, **config_value)
         return cls.from_local(inst_data=inst_data, **config_value)
+
+
+def implicit_job(defs, keys: list):
+    """The job Dagster itself builds for materializing a set of assets (what `materialize` from the UI runs);
+    Definitions names the method "resolve_implicit_job_def_def_for_assets" and keeps it out of its docs."""
+    return defs.resolve_implicit_job_def_def_for_assets(keys)

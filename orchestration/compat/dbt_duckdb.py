@@ -1,8 +1,4 @@
-"""Every use of a library's private name lives here, with the version it was checked against.
-
-Each function says what it reaches into and why no public API does it. `tests/test_compat.py` pins the
-versions below: an upgrade fails that test first, and this file is the list of lines to re-check.
-"""
+"""Compat: dbt-duckdb's connection manager (orchestration/compat/__init__.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""The landing-zone contract: where each source's files go, and their columns.
+"""The landing zone: where each source's files go, their columns, and how their periods read from their names.
 
-This is the single definition the simulator writes, the tests parse against,
-and the loaders read. docs/landing-zone.md documents the same table.
+This is the single definition the loaders read and every producer (the simulator among them) writes by.
+docs/landing-zone.md documents the same table.
 """
 
 from __future__ import annotations
