@@ -60,6 +60,7 @@ docs: setup
 	@echo "dbt docs: open $(DBT_DOCS)/static_index.html in a browser (no server needed)"
 
 ui: setup
+	$(BIN)/c360 prepare
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 lint: setup

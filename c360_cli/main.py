@@ -77,9 +77,11 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
     from c360_cli.run import BadSelection, show_progress
     from c360_cli.run import materialize as run
     from c360_core.settings import settings
+    from orchestration.defs.dbt.project import ensure_manifest
     from orchestration.lib.instance import export_dagster_env
 
     export_dagster_env()
+    ensure_manifest()  # the definitions read the parsed project; they never parse it themselves
     cfg = settings()
     console = Console()
     where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
@@ -128,6 +130,15 @@ def simulate_shop(rate: str, duration: float | None, update_share: float, batch_
     with contextlib.suppress(KeyboardInterrupt):
         run(shop, sink, per_second, duration)
     click.echo(f"{shop.created} orders placed, {shop.updated} status updates")
+
+
+@cli.command()
+def prepare() -> None:
+    """Parse the dbt project into dbt_project/target (when a file of it changed): what the Dagster definitions
+    read when they load. `make` runs it; so does every c360 command that runs the graph."""
+    from orchestration.defs.dbt.project import ensure_manifest
+
+    click.echo(f"dbt project parsed: {ensure_manifest()}")
 
 
 @cli.command()

@@ -15,8 +15,7 @@ import c360_core.telemetry  # noqa: F401  (before dbt and mf start)
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.audit import Access, record
-from orchestration.defs.dbt.assets import dbt_env
-from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE, locked
+from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE, dbt_env, locked
 
 MF = Path(sys.executable).parent / "mf"
 

@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.defs.dbt.project import ensure_manifest
+
+# the Dagster definitions read the parsed dbt project and never parse it themselves: parse it once, first
+ensure_manifest()
+
 ROOT = Path(__file__).resolve().parents[1]
 # what a test run may write in the repository: Python's and the tools' own caches
 CACHES = {".git", ".venv", ".pytest_cache", ".ruff_cache", "__pycache__"}

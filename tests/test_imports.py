@@ -4,6 +4,10 @@ them imports them back (docs/decisions.md, "One core package")."""
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import re
+import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -66,3 +70,33 @@ def test_production_never_imports_the_simulator() -> None:
         if module == "simulator" or module.startswith("simulator.")
     )
     assert wrong == []
+
+
+def _third_party(path: Path) -> set[str]:
+    """The top-level modules outside c360 and the standard library that a file imports."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return {m for m in found if m not in PACKAGES and m not in sys.stdlib_module_names and m != "__future__"}
+
+
+def test_every_package_production_imports_is_declared() -> None:
+    """A module imported directly is a declared dependency (pyproject.toml), not a dependency's dependency
+    that an upgrade of the other may drop; and every c360 package is in the wheel."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    declared = {re.split(r"[<>=!~\[ ]", d, maxsplit=1)[0].lower().replace("_", "-")
+                for d in project["project"]["dependencies"]}  # fmt: skip
+    distributions = importlib.metadata.packages_distributions()
+    missing = set()
+    for package in PRODUCTION:
+        for path in (ROOT / package).rglob("*.py"):
+            for module in _third_party(path):
+                names = {d.lower().replace("_", "-") for d in distributions.get(module, [module])}
+                if not names & declared:
+                    missing.add(f"{module} ({', '.join(sorted(names))}), imported by {path.relative_to(ROOT)}")
+    assert sorted(missing) == [], "\n".join(sorted(missing))
+    wheel = project["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"]
+    assert set(wheel) == set(PACKAGES)

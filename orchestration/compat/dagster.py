@@ -42,9 +42,8 @@ from sqlalchemy.engine import Connection, Engine
 
 # Dagster buffers batchable events (asset materializations and planned materializations of a
 # partition range) only when this is above zero; a batch is also cut at the end of the range.
-# Set here because every process that opens the instance loads this module through dagster.yaml.
+# Set when the storage is made: every process that opens the instance makes it (dagster.yaml).
 BATCH_SIZE = "500"
-os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
 CHECKED = {"dagster": "1.13.27"}
 BATCHED = ASSET_EVENTS | ASSET_CHECK_EVENTS  # what Dagster batches of these: materializations, planned ones
 OPEN_SHARDS = 4  # databases kept open: the index and the newest runs (a long-lived daemon sees thousands)
@@ -52,6 +51,7 @@ OPEN_SHARDS = 4  # databases kept open: the index and the newest runs (a long-li
 
 class BatchingSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data=None):
+        os.environ.setdefault("DAGSTER_EVENT_BATCH_SIZE", BATCH_SIZE)
         self._engines: OrderedDict[str, Engine] = OrderedDict()  # shard -> engine, least recently used first
         self._known: set[tuple[str, str]] = set()  # ("table" | "column", name): schema found, and it stays
         super().__init__(base_dir, inst_data=inst_data)

@@ -4,8 +4,6 @@ The models refresh by declarative automation: each is eager, so it runs when an 
 The large models are incremental on the load watermark, so that run only touches what changed.
 """
 
-import json
-import os
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,12 +11,12 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from c360_core.settings import settings
+from c360_core.settings import environ, settings
 from c360_core.warehouse import connect
 from ml import predictions
 from orchestration.compat.dagster_dbt import LeanDbtCliResource
 from orchestration.defs.dbt import in_process
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_project, ensure_manifest
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_env, dbt_project, load_manifest
 from orchestration.defs.quality.checks import VERIFY_TAG
 from orchestration.defs.quality.gate import blocked_models
 from orchestration.lib import audiences
@@ -52,17 +50,6 @@ class C360Translator(DagsterDbtTranslator):
         return None if self.get_group_name(dbt_resource_props) == "ml" else AUTOMATION
 
 
-def dbt_env() -> dict[str, str]:
-    """What the dbt subprocess needs to reach the same warehouse as the loaders."""
-    cfg = settings()
-    return {
-        "C360_TARGET": cfg.target,
-        "C360_DUCKDB_PATH": str(cfg.duckdb_path),
-        "C360_PG_DATABASE": cfg.pg_database,
-        "C360_AS_OF_DATE": cfg.as_of_date.isoformat(),
-    }
-
-
 FULL_REFRESH_TAG = "c360/full_refresh"
 
 
@@ -72,18 +59,23 @@ def dbt_target_path(cfg) -> Path:
 
 
 # read once: the dbt assets, the semantic layer and the blocking gate all look things up in it
-MANIFEST = json.loads(ensure_manifest().read_text())
+MANIFEST = load_manifest()
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())
 def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    os.environ.update(dbt_env())
     with connect(settings()) as wh:  # dbt reads them before any model has scored or audience run
         predictions.ensure_tables(wh)
         audiences.ensure_table(wh)
-    # every test reads every row (macros/test_window.sql); an env var, not --vars, like as_of_date:
-    # dbt re-parses the whole project when its vars change, and a first run would not reuse the parse
-    os.environ["C360_TEST_WINDOW"] = "all" if context.run.tags.get(VERIFY_TAG) == "full" else "new"
+    # the invocation's own environment (restored after it): the warehouse, and whether every test reads every
+    # row (macros/test_window.sql; an env var, not --vars, like as_of_date: dbt re-parses the whole project
+    # when its vars change, and a first run would not reuse the parse)
+    window = "all" if context.run.tags.get(VERIFY_TAG) == "full" else "new"
+    with environ({**dbt_env(), "C360_TEST_WINDOW": window}):
+        yield from _build(context, dbt)
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     # dbt's unit tests check the SQL, not the data: `make test` runs them (tests/warehouse/test_dbt_unit.py),
     # as dbt advises, and production builds skip them (0.5 s of every hourly run)
     args = ["build", "--exclude-resource-type", "unit_test"]

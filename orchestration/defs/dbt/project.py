@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 from dagster_dbt import DbtProject
+
+from c360_core.settings import Settings, settings
 
 DBT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 DBT_EXECUTABLE = Path(sys.executable).parent / "dbt"
@@ -36,6 +40,32 @@ def project_files(root: Path = DBT_DIR) -> list[Path]:
     """The files a dbt parse of the project reads (models, macros, YAML, seeds, docs), not what dbt writes."""
     return [p for p in root.rglob("*") if p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
             and not {"target", "logs", "dbt_packages"} & set(p.relative_to(root).parts)]  # fmt: skip
+
+
+def load_manifest() -> dict:
+    """The parsed project, as the definitions need it when they load: read, never made, so that importing the
+    definitions starts no process and writes no file. `c360 prepare` (which `make` and every c360 command
+    that runs the graph call first) makes it; under `dagster dev`, dagster-dbt's prepare_if_dev does."""
+    dbt_project.prepare_if_dev()
+    path = dbt_project.manifest_path
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run `.venv/bin/c360 prepare` (make setup does) to parse the "
+                                "dbt project before loading the Dagster definitions")  # fmt: skip
+    newer = [p for p in project_files() if p.stat().st_mtime > path.stat().st_mtime]
+    if newer:
+        warnings.warn(f"{path} is older than {newer[0]}: run `.venv/bin/c360 prepare`", stacklevel=2)
+    return json.loads(path.read_text())
+
+
+def dbt_env(cfg: Settings | None = None) -> dict[str, str]:
+    """What a dbt invocation needs to reach the configured warehouse (the env of that invocation)."""
+    cfg = cfg or settings()
+    return {
+        "C360_TARGET": cfg.target,
+        "C360_DUCKDB_PATH": str(cfg.duckdb_path),
+        "C360_PG_DATABASE": cfg.pg_database,
+        "C360_AS_OF_DATE": cfg.as_of_date.isoformat(),
+    }
 
 
 def ensure_manifest() -> Path:

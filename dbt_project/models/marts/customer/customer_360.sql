@@ -23,15 +23,15 @@ preferences as (
 ),
 
 churn as (
-    select * from {{ source('ml', 'churn_predictions') }}
+    select * from {{ ref('stg_ml__churn_predictions') }}
 ),
 
 clv as (
-    select * from {{ source('ml', 'clv_predictions') }}
+    select * from {{ ref('stg_ml__clv_predictions') }}
 ),
 
 clusters as (
-    select * from {{ source('ml', 'customer_clusters') }}
+    select * from {{ ref('stg_ml__customer_clusters') }}
 ),
 
 final as (

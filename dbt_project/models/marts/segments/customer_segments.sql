@@ -3,7 +3,7 @@
 with
 
 members as (
-    select * from {{ source('audiences', 'audience_assignments') }}
+    select * from {{ ref('stg_audiences__audience_assignments') }}
 ),
 
 entries as (

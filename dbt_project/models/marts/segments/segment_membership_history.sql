@@ -8,7 +8,7 @@ members as (
         customer_id,
         segment_name,
         reason
-    from {{ source('audiences', 'audience_assignments') }}
+    from {{ ref('stg_audiences__audience_assignments') }}
 ),
 
 {% if is_incremental() %}
