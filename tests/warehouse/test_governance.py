@@ -152,10 +152,11 @@ def test_a_pii_column_added_later_is_masked_in_both_shares(built, tmp_path):
     model = project / "models" / "marts" / "core" / "customers.sql"
     added = "        annual_income,\n        annual_income * 2 as household_income,\n"
     model.write_text(model.read_text().replace("        annual_income,\n", added))
-    yml = project / "models" / "marts" / "_marts__models.yml"
+    yml = project / "models" / "marts" / "core" / "_core__models.yml"
     yml.write_text(yml.read_text().replace(
         "  - name: products\n",
-        "      - name: household_income\n        meta: {pii: true, pii_category: sensitive, masking: income_band}\n"
+        "      - name: household_income\n        data_type: double precision\n"
+        "        meta: {pii: true, pii_category: sensitive, masking: income_band}\n"
         "  - name: products\n", 1))  # fmt: skip
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy(built["C360_DUCKDB_PATH"], warehouse)

@@ -30,8 +30,8 @@ recent_orders as (
 recent_sessions as (
     select
         customer_id,
-        sum(case when is_cart_abandoned then 1 else 0 end) as abandoned_carts_90d,
-        sum(case when cart_adds_count > 0 then 1 else 0 end) as cart_sessions_90d
+        cast(sum(case when is_cart_abandoned then 1 else 0 end) as bigint) as abandoned_carts_90d,
+        cast(sum(case when cart_adds_count > 0 then 1 else 0 end) as bigint) as cart_sessions_90d
     from {{ ref('web_sessions') }}
     where
         customer_id is not null
@@ -71,7 +71,7 @@ baby as (
     select
         customer_id,
         count(*) as interest_180d,
-        sum(case when category_name = 'Baby & Maternity' then 1 else 0 end) as baby_interest_180d
+        cast(sum(case when category_name = 'Baby & Maternity' then 1 else 0 end) as bigint) as baby_interest_180d
     from interest
     where
         customer_id is not null
