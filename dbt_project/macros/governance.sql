@@ -8,13 +8,21 @@
     Nothing lists columns: a PII column added to a mart's YAML is masked on the next build.
     Run at the end of every dbt invocation for the marts it built (on-run-end). -#}
 
+{#- A salted SHA-256 hex digest of a value (null stays null); each engine spells SHA-256 its own way. -#}
 {% macro pii_hash(expression) -%}
-    {%- set salted = "'" ~ env_var('C360_PII_SALT', 'c360-local-development-salt') ~ "' || cast(" ~ expression ~ " as varchar)" -%}
-    {%- if target.type == 'postgres' -%}
-        case when {{ expression }} is not null then encode(sha256(convert_to({{ salted }}, 'UTF8')), 'hex') end
-    {%- else -%}
-        case when {{ expression }} is not null then sha256({{ salted }}) end
-    {%- endif -%}
+    {{ return(adapter.dispatch('pii_hash', 'c360')(expression)) }}
+{%- endmacro %}
+
+{% macro _pii_salted(expression) -%}
+    '{{ env_var('C360_PII_SALT', 'c360-local-development-salt') }}' || cast({{ expression }} as varchar)
+{%- endmacro %}
+
+{% macro default__pii_hash(expression) -%}
+    case when {{ expression }} is not null then sha256({{ _pii_salted(expression) }}) end
+{%- endmacro %}
+
+{% macro postgres__pii_hash(expression) -%}
+    case when {{ expression }} is not null then encode(sha256(convert_to({{ _pii_salted(expression) }}, 'UTF8')), 'hex') end
 {%- endmacro %}
 
 {#- A value as the label of the first band whose upper limit it is under ([(limit, label), ...]), else `top`. -#}
