@@ -125,8 +125,7 @@ def _check_start(partitions, earliest, cfg) -> None:
 
 
 def _step(partitions, group: list, partition_range: str | None, full_refresh: bool) -> Step | None:
-    from orchestration.defs.dbt.assets import FULL_REFRESH_TAG
-    from orchestration.defs.ingest.assets import RELOAD_TAG
+    from orchestration.defs.shared import FULL_REFRESH_TAG, RELOAD_TAG
 
     names = [k.path[-1] for k in group]
     if partitions is None:

@@ -17,7 +17,7 @@ import pytest
 from c360_core.settings import settings
 from c360_core.warehouse import SCHEMAS, connect
 from orchestration.definitions import defs
-from orchestration.defs.dbt.assets import MANIFEST
+from orchestration.defs.dbt.project import manifest
 from tests.warehouse.bad_input import Kind, catalogue, plant
 from tests.warehouse.conftest import env, fork, landing_of, materialize_all, target_env
 
@@ -34,11 +34,11 @@ def planted(built, tmp_path_factory) -> Iterator[tuple[dict, list[Kind], set[str
         plant(landing_of(values), kinds)
         with env(values), dg.DagsterInstance.ephemeral() as instance:
             ok = materialize_all(instance=instance)
-            models = {n for n, node in MANIFEST["nodes"].items() if node["resource_type"] == "model"}
+            models = {n for n, node in manifest()["nodes"].items() if node["resource_type"] == "model"}
             built_now = {
                 unique_id
                 for unique_id in models
-                if instance.fetch_materializations(_key(MANIFEST["nodes"][unique_id]), limit=1).records
+                if instance.fetch_materializations(_key(manifest()["nodes"][unique_id]), limit=1).records
             }
         assert not ok, "refused files fail the materialize (the rest goes on)"
         yield values, kinds, built_now
@@ -112,7 +112,7 @@ def test_a_refused_file_holds_back_only_the_models_below_its_source(planted):
             if child not in held:
                 held.add(child)
                 todo.append(child)
-    models = {_key(n): uid for uid, n in MANIFEST["nodes"].items() if n["resource_type"] == "model"}
+    models = {_key(n): uid for uid, n in manifest()["nodes"].items() if n["resource_type"] == "model"}
     held_models = {uid for key, uid in models.items() if key in held}
     assert held_models and set(models.values()) - held_models, "some models are below the refusing sources"
     assert built_now & held_models == set()

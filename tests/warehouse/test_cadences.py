@@ -13,9 +13,10 @@ from c360_cli.main import cli
 from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
 from c360_core.warehouse import connect
 from landing import path_for
-from orchestration.definitions import defs, job_for_source
-from orchestration.defs.sensors.alerts import run_failure_alert
-from orchestration.defs.sensors.late_files import late_file_requests
+from orchestration.definitions import defs
+from orchestration.defs.alerts.sensors import run_failure_alert
+from orchestration.defs.ingest.definitions import job_for_source
+from orchestration.defs.ingest.late_files import late_file_requests
 from tests.simulator.readers import read_records
 from tests.warehouse.conftest import env, materialize_all, webhook
 

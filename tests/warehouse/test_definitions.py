@@ -8,8 +8,9 @@ import yaml
 from dagster import AssetKey
 
 from landing import SOURCES
-from orchestration.definitions import defs, ingest_hourly_schedule
-from orchestration.defs.ingest.assets import RELOAD_TAG
+from orchestration.definitions import defs
+from orchestration.defs.ingest.definitions import ingest_hourly_schedule
+from orchestration.defs.shared import RELOAD_TAG
 
 
 def test_definitions_load_and_the_job_covers_every_asset():

@@ -11,7 +11,7 @@ import dagster as dg
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
-from orchestration.defs.dbt.assets import AUTOMATION
+from orchestration.defs.shared import AUTOMATION
 from orchestration.lib import audiences
 
 KEY = dg.AssetKey(["marts", "audience_assignments"])

@@ -5,7 +5,6 @@ The large models are incremental on the load watermark, so that run only touches
 """
 
 from collections.abc import Iterator, Mapping
-from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -16,21 +15,12 @@ from c360_core.warehouse import connect
 from ml import predictions
 from orchestration.compat.dagster_dbt import LeanDbtCliResource
 from orchestration.defs.dbt import in_process
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_env, dbt_project, load_manifest
-from orchestration.defs.quality.checks import VERIFY_TAG
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_env, dbt_project, dbt_target_path, manifest
 from orchestration.defs.quality.gate import blocked_models
+from orchestration.defs.shared import AUTOMATION, FULL_REFRESH_TAG, VERIFY_TAG
 from orchestration.lib import audiences
 
 LAYERS = ("staging", "intermediate", "marts", "semantic", "ml")
-
-# Eager: refresh when any input was updated (or will be in the same tick). The raw sources are
-# time-partitioned, and most of their partitions (hours before the data began, say) never exist;
-# waiting for "no input missing" would wait forever, so that clause is dropped.
-# A failed blocking check on an input (Soda contract or dbt test) holds the model back.
-AUTOMATION = (
-    dg.AutomationCondition.eager().without(~dg.AutomationCondition.any_deps_missing())
-    & dg.AutomationCondition.all_deps_blocking_checks_passed()
-)
 
 
 class C360Translator(DagsterDbtTranslator):
@@ -50,16 +40,8 @@ class C360Translator(DagsterDbtTranslator):
         return None if self.get_group_name(dbt_resource_props) == "ml" else AUTOMATION
 
 
-FULL_REFRESH_TAG = "c360/full_refresh"
-
-
-def dbt_target_path(cfg) -> Path:
-    """dbt's target folder for one warehouse: its manifests name that warehouse's relations."""
-    return cfg.data_dir / "dbt-target" / cfg.target
-
-
 # read once: the dbt assets, the semantic layer and the blocking gate all look things up in it
-MANIFEST = load_manifest()
+MANIFEST = manifest()
 
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())

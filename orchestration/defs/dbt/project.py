@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import subprocess
 import sys
@@ -55,6 +56,25 @@ def load_manifest() -> dict:
     if newer:
         warnings.warn(f"{path} is older than {newer[0]}: run `.venv/bin/c360 prepare`", stacklevel=2)
     return json.loads(path.read_text())
+
+
+@functools.cache
+def manifest() -> dict:
+    """The parsed project, read once per process (load_manifest)."""
+    return load_manifest()
+
+
+def model_keys() -> list:
+    """The asset key of every dbt model (<schema>/<model>), for selections by key across domains."""
+    import dagster as dg  # noqa: PLC0415  (the rest of this module is usable without Dagster)
+
+    nodes = manifest()["nodes"].values()
+    return sorted(dg.AssetKey([n["schema"], n["name"]]) for n in nodes if n["resource_type"] in ("model", "snapshot"))
+
+
+def dbt_target_path(cfg: Settings) -> Path:
+    """dbt's target folder for one warehouse: its manifests name that warehouse's relations."""
+    return cfg.data_dir / "dbt-target" / cfg.target
 
 
 def dbt_env(cfg: Settings | None = None) -> dict[str, str]:

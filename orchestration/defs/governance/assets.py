@@ -13,16 +13,21 @@ from c360_core.settings import settings
 from governance.grants import apply
 from governance.retention import apply_retention
 from landing import SOURCES
-from orchestration.defs.audiences.assets import audience_assignments
-from orchestration.defs.dbt.assets import c360_dbt_models
-from orchestration.defs.semantic.assets import semantic_assets
+from orchestration.defs.dbt.project import manifest
+from orchestration.lib.audiences import TABLE as AUDIENCES
 
-# after every table it grants on: the marts, the audiences and the semantic tables
-MARTS = sorted(
-    {k for k in c360_dbt_models.keys if k.path[0] in ("marts", "semantic")}
-    | {audience_assignments.key}
-    | {k for a in semantic_assets for k in a.keys}
-)
+
+def _granted() -> list[dg.AssetKey]:
+    """Every table it grants on, by key: the dbt marts and semantic views, the audiences and the semantic
+    tables of the saved queries (from the parsed project, not from the other domains' asset objects)."""
+    parsed = manifest()
+    models = {(n["schema"], n["name"]) for n in parsed["nodes"].values()
+              if n["resource_type"] == "model" and n["schema"] in ("marts", "semantic")}  # fmt: skip
+    saved = {("semantic", q["name"]) for q in parsed.get("saved_queries", {}).values()}
+    return [dg.AssetKey(list(k)) for k in sorted(models | saved | {tuple(AUDIENCES.split("."))})]
+
+
+MARTS = _granted()
 
 
 @dg.asset(

@@ -14,12 +14,12 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from landing import SOURCES, Source
 from orchestration.defs.ingest.partitions import PARTITIONS
+from orchestration.defs.shared import RELOAD_TAG
 from orchestration.lib import shop
 from orchestration.lib.load import LoadSummary, ensure_tables, load_source, load_window
 
-# Run tag: "changed" loads only new or changed files of the partitions (the CLI's catch-up);
+# Run tag RELOAD_TAG "changed" loads only new or changed files of the partitions (the CLI's catch-up);
 # anything else re-reads every file of the partitions, so a re-run replaces them exactly.
-RELOAD_TAG = "c360/reload"
 # A load that failed only because files were refused carries this in its failure's metadata: the other
 # sources go on, and the models below this one wait for the files (orchestration/defs/quality/gate.py).
 REFUSED_FILES = "c360/refused_files"

@@ -11,7 +11,7 @@ import dagster as dg
 
 from c360_core.settings import settings
 from ml.catalog import SPECS
-from orchestration.defs.dbt.assets import MANIFEST
+from orchestration.defs.dbt.project import manifest
 from orchestration.defs.quality.gate import blocked_models
 
 GROUP = "ml"
@@ -40,7 +40,7 @@ def predictions_key(family: str) -> dg.AssetKey:
 
 def ensure_not_blocked(context: dg.AssetExecutionContext) -> None:
     """Fail before reading anything while a blocking check holds back the feature models."""
-    blocked = blocked_models(settings(), MANIFEST)
+    blocked = blocked_models(settings(), manifest())
     reasons = sorted({why for model, why in blocked.items() if model in ("customer_features", "customer_labels")})
     if reasons:
         raise dg.Failure(description=f"not run: the ML features are blocked ({'; '.join(reasons)})",

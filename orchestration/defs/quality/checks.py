@@ -14,7 +14,8 @@ later runs too.
 import dagster as dg
 
 from c360_core.settings import settings
-from orchestration.defs.sensors.alerts import post_alert
+from orchestration.defs.shared import VERIFY_TAG
+from orchestration.lib.alerts import post_alert
 from quality.soda import (
     CheckResult,
     Contract,
@@ -29,7 +30,6 @@ from quality.verification import Verification, verify_dataset
 SCORE_CHECK = "quality_score"
 # Run tag: "full" verifies every row of every contract (the daily quality_full job); without it a
 # batched contract (raw.web_events) verifies the rows loaded since its last verification.
-VERIFY_TAG = "c360/verify"
 
 
 def _spec(key: dg.AssetKey, check: DeclaredCheck, automated: bool, reads: list[dg.AssetKey]) -> dg.AssetCheckSpec:

@@ -13,7 +13,8 @@ import dagster as dg
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
-from orchestration.defs.dbt.assets import AUTOMATION, MANIFEST, dbt_target_path
+from orchestration.defs.dbt.project import dbt_target_path, manifest
+from orchestration.defs.shared import AUTOMATION
 from orchestration.lib.semantic import SemanticLayer
 
 GROUP = "semantic"
@@ -27,7 +28,7 @@ def _semantic_inputs(manifest: dict) -> tuple[list[str], list[dg.AssetKey]]:
     return sorted(q["name"] for q in manifest.get("saved_queries", {}).values()), keys
 
 
-SAVED_QUERIES, INPUTS = _semantic_inputs(MANIFEST)
+SAVED_QUERIES, INPUTS = _semantic_inputs(manifest())
 
 
 @dg.multi_asset(

@@ -1,19 +1,9 @@
 """Run-failure alerts: every failed c360 run is posted as JSON to C360_ALERT_WEBHOOK_URL."""
 
-import json
-import urllib.request
-
 import dagster as dg
 
 from c360_core.settings import settings
-
-
-def post_alert(url: str, payload: dict, timeout: float = 10.0) -> int:
-    request = urllib.request.Request(
-        url, data=json.dumps(payload).encode(), headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        return response.status
+from orchestration.lib.alerts import post_alert
 
 
 @dg.run_failure_sensor(
