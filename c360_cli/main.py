@@ -74,11 +74,12 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
     """Load the landing zone and build the models, in-process, on the configured target."""
     from rich.console import Console
 
-    from c360_cli.run import BadSelection, show_progress
     from c360_cli.run import materialize as run
+    from c360_cli.run import show_progress
     from c360_core.settings import settings
     from orchestration.defs.dbt.project import ensure_manifest
     from orchestration.lib.instance import export_dagster_env
+    from orchestration.plan import BadSelection
 
     export_dagster_env()
     ensure_manifest()  # the definitions read the parsed project; they never parse it themselves

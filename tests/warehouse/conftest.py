@@ -15,13 +15,13 @@ from pathlib import Path
 import psycopg
 import pytest
 from dagster import DagsterInstance
-from rich.console import Console
 
-from c360_cli.run import _selection, plan, run_steps
 from c360_core.settings import Settings, settings
 from c360_core.settings import environ as env
 from c360_core.warehouse import connect
 from orchestration.definitions import defs
+from orchestration.plan import plan, selection
+from orchestration.runs import run_steps
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
 
@@ -101,11 +101,11 @@ WAREHOUSE = "not (group:ml and not kind:dbt)"
 
 def materialize_all(select: str | None = None, partition_range: str | None = None, instance=None, **kw) -> bool:
     """The CLI's plan (one run per partitioning), executed by real in-process Dagster runs."""
-    steps = plan(defs, _selection(select or WAREHOUSE, defs), partition_range, **kw)
+    steps = plan(defs, selection(select or WAREHOUSE, defs), partition_range, **kw)
     if instance is not None:
-        return run_steps(defs, steps, instance, Console(quiet=True))[0]
+        return run_steps(defs, steps, instance)[0]
     with DagsterInstance.ephemeral() as own:  # disposed here, in the thread that made it (see `instance`)
-        return run_steps(defs, steps, own, Console(quiet=True))[0]
+        return run_steps(defs, steps, own)[0]
 
 
 @pytest.fixture

@@ -10,13 +10,14 @@ import dagster as dg
 from click.testing import CliRunner
 
 from c360_cli.main import cli
-from c360_cli.run import RANGE_END, RANGE_START, _selection, plan
 from c360_core.warehouse import connect
 from landing import path_for
 from orchestration.definitions import defs
 from orchestration.defs.alerts.sensors import run_failure_alert
 from orchestration.defs.ingest.definitions import job_for_source
 from orchestration.defs.ingest.late_files import late_file_requests
+from orchestration.plan import RANGE_END, RANGE_START, plan
+from orchestration.plan import selection as _selection
 from tests.simulator.readers import read_records
 from tests.warehouse.conftest import env, materialize_all, webhook
 
