@@ -1,6 +1,6 @@
 """Keep the PII list in docs/governance.md in step with the dbt metadata: `python -m governance.docs`.
 
-tests/warehouse/test_governance.py fails when the committed page and the metadata disagree.
+tests/governance/test_governance.py fails when the committed page and the metadata disagree.
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ from orchestration.defs.dbt.project import ensure_manifest
 # the Dagster definitions read the parsed dbt project and never parse it themselves: parse it once, first
 ensure_manifest()
 
+# the warehouse fixtures, for every test folder
+from tests.support.warehouse import built, forked, fresh, instance, landing  # noqa: E402, F401
+
 ROOT = Path(__file__).resolve().parents[1]
 # what a test run may write in the repository: Python's and the tools' own caches
 CACHES = {".git", ".venv", ".pytest_cache", ".ruff_cache", "__pycache__"}

@@ -5,7 +5,7 @@ in one statement per batch, on an in-memory connection (whatever the warehouse).
 the bytes (and, for CSV, splits the fields with the C `csv` module). A row that DuckDB cannot type goes
 to `parse.typed`, the one definition of the rules: it gives the reject its reason (or, for the odd value
 DuckDB is stricter about, its typed values). So the rejects, and their reasons, are the record-by-record
-parser's (tests/warehouse/test_bulk.py compares the two on planted defects).
+parser's (tests/ingest/test_bulk.py compares the two on planted defects).
 
 Memory is bounded by the batch: load.py hands over at most CHUNK_BYTES of files at a time.
 """

@@ -3,7 +3,7 @@ semantic-layer YAML and dbt_project/lens.yml.
 
     python -m orchestration.lib.semantic_docs     # rewrite both after changing the YAML
 
-tests/warehouse/test_semantic_docs.py fails when a page and the YAML disagree.
+tests/semantic/test_semantic_docs.py fails when a page and the YAML disagree.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import pytest
 
 from simulator.config import GeneratorConfig
 from simulator.generate import generate
-from tests.warehouse.conftest import TARGETS, drop_database, env, materialize_all, require_postgres, target_env
+from tests.support.warehouse import TARGETS, drop_database, env, materialize_all, require_postgres, target_env
 
 ML_START, ML_END = dt.date(2025, 10, 3), dt.date(2026, 8, 28)  # 330 days: 151 days of history at the train cutoff
 ML_AS_OF = ML_END + dt.timedelta(days=1)

@@ -7,8 +7,8 @@ from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
-from tests.simulator.readers import all_records
-from tests.warehouse.expected import _ts, money, web_events
+from tests.support.expected import _ts, money, web_events
+from tests.support.readers import all_records
 
 HORIZON = 90  # CONTRACT.md's churn window
 

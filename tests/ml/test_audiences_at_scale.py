@@ -8,8 +8,8 @@ import yaml
 
 from orchestration.lib.audiences import AUDIENCES
 from tests.ml.conftest import ML_AS_OF
-from tests.warehouse import expected
-from tests.warehouse.conftest import frame
+from tests.support import expected
+from tests.support.warehouse import frame
 
 
 @pytest.fixture(scope="module")

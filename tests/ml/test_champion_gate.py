@@ -23,7 +23,7 @@ from ml import churn, pipeline, registry
 from ml import features as feats
 from ml.modeling import SEED, scaled
 from tests.ml.conftest import ml_env
-from tests.warehouse.conftest import env, fork, frame, materialize_all
+from tests.support.warehouse import env, fork, frame, materialize_all
 
 MODEL = "c360-churn"
 STUMP = {"stump": (DecisionTreeClassifier(max_depth=1, random_state=SEED), None)}

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tests.ml.conftest import ML_AS_OF
 from tests.ml.test_pipeline import frame
-from tests.warehouse.conftest import landing_of
+from tests.support.warehouse import landing_of
 
 INTEREST = """
     select entity_id as customer_id, activity_ts as at from marts.product_views

@@ -16,7 +16,7 @@ import pytest
 from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, connect
 from tests.ml.conftest import ML_AS_OF, ml_env
-from tests.warehouse.conftest import env, fork, materialize_all
+from tests.support.warehouse import env, fork, materialize_all
 
 HOLDOUT_END = dt.datetime.combine(ML_AS_OF - dt.timedelta(days=90) + dt.timedelta(days=1), dt.time())
 RECENT = dt.datetime.combine(ML_AS_OF - dt.timedelta(days=10), dt.time(12))  # inside today's lookback too

@@ -18,7 +18,7 @@ from ml import features, registry
 from ml.catalog import SPECS
 from tests.ml import expected
 from tests.ml.conftest import ML_AS_OF
-from tests.warehouse.conftest import env, frame, landing_of, materialize_all
+from tests.support.warehouse import env, frame, landing_of, materialize_all
 
 
 def mlflow_client(values: dict) -> MlflowClient:

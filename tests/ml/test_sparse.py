@@ -14,7 +14,7 @@ from ml import registry
 from ml.features import GROUPS
 from tests.ml.conftest import build
 from tests.ml.test_pipeline import churn_aucs, frame
-from tests.warehouse.conftest import env
+from tests.support.warehouse import env
 
 DEMOGRAPHICS = ["gender", "date_of_birth", "education_level", "marital_status", "number_of_children",
                 "occupation", "hobbies", "annual_income"]  # fmt: skip

@@ -13,7 +13,7 @@ import pytest
 
 from simulator.defects import KINDS
 from tests.simulator.conftest import make
-from tests.simulator.readers import files, read_records
+from tests.support.readers import files, read_records
 
 # Accepted values as documented in docs/landing-zone.md.
 ACCEPTED = {

@@ -9,7 +9,7 @@ import pyarrow as pa
 from simulator.config import GeneratorConfig
 from simulator.generate import _Run
 from tests.simulator.conftest import START, make
-from tests.simulator.readers import files
+from tests.support.readers import files
 
 
 def digest(root: Path) -> dict[str, str]:

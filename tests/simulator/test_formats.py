@@ -6,7 +6,7 @@ import re
 import duckdb
 import pytest
 
-from tests.simulator.readers import CONTRACT_COLUMNS, GLOBS, all_records, files, read_records
+from tests.support.readers import CONTRACT_COLUMNS, GLOBS, all_records, files, read_records
 
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 TIMESTAMPS = {

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 import pytest
 
-from tests.simulator.readers import all_records
+from tests.support.readers import all_records
 
 TRANSITIONS = {
     ("Processing", "Shipped", "Delivered"),

@@ -58,7 +58,7 @@ def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> I
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    # dbt's unit tests check the SQL, not the data: `make test` runs them (tests/warehouse/test_dbt_unit.py),
+    # dbt's unit tests check the SQL, not the data: `make test` runs them (tests/dbt/test_dbt_unit.py),
     # as dbt advises, and production builds skip them (0.5 s of every hourly run)
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # rebuild the incremental models from scratch

@@ -1,0 +1,189 @@
+"""The warehouse tests' fixtures and helpers: a tiny generated landing zone, materialized end to end on each
+target by real Dagster runs (`built`), private copies of it (`forked`), empty warehouses (`fresh`). The root
+conftest registers the fixtures for every test folder."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import psycopg
+import pytest
+from dagster import DagsterInstance
+
+from c360_core.settings import Settings, settings
+from c360_core.settings import environ as env
+from c360_core.warehouse import connect
+from orchestration.definitions import defs
+from orchestration.plan import plan, selection
+from orchestration.runs import run_steps
+from simulator.config import GeneratorConfig
+from simulator.generate import generate
+
+START, END = dt.date(2026, 1, 1), dt.date(2026, 2, 14)
+AS_OF = dt.date(2026, 2, 15)
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+
+
+def require_postgres() -> None:
+    """The PostgreSQL tests need the server (.ci/run starts it); they fail rather than skip without it.
+
+    To run only the DuckDB side locally, deselect them explicitly: pytest -m "not postgres".
+    """
+    try:
+        with psycopg.connect(PG_ADMIN, connect_timeout=3):
+            return
+    except psycopg.OperationalError as err:
+        pytest.fail(
+            f"PostgreSQL at 127.0.0.1:5432 is not reachable ({err}). Start it with "
+            "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "
+            'or deselect these tests with -m "not postgres".'
+        )
+
+
+@contextlib.contextmanager
+def webhook() -> Iterator[tuple[str, list[dict]]]:
+    """A local HTTP receiver for alerts: yields its URL and the JSON bodies POSTed to it."""
+    received: list[dict] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    finally:
+        server.shutdown()
+
+
+def landing_of(built: dict[str, str]) -> Path:
+    return Path(built["C360_DATA_DIR"]) / "landing"
+
+
+def query(values: dict[str, str], sql: str) -> list[tuple]:
+    """A query's rows, on the warehouse of `values`."""
+    with env(values), connect(settings()) as wh:
+        return wh.query(sql)[1]
+
+
+def frame(values: dict[str, str], sql: str):
+    """A query's result as a pandas frame, on the warehouse of `values`."""
+    with env(values), connect(settings()) as wh:
+        return wh.fetch_frame(sql)
+
+
+def target_env(target: str, data_dir: Path, database: str) -> dict[str, str]:
+    return {
+        "C360_TARGET": target,
+        "C360_DATA_DIR": str(data_dir),
+        "C360_DUCKDB_PATH": str(data_dir / "warehouse.duckdb"),
+        "C360_PG_DATABASE": database,
+        "C360_AS_OF_DATE": AS_OF.isoformat(),
+        "C360_PII_SALT": "c360-test-salt",  # the consumer share's hashes (docs/governance.md)
+    }
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+        con.execute(f'drop database if exists "{name}" with (force)')
+
+
+# By default the warehouse tests build everything but model training, gating and scoring: their small
+# data is too short to train on (the steps would only skip), and tests/ml builds those with "*".
+WAREHOUSE = "not (group:ml and not kind:dbt)"
+
+
+def materialize_all(select: str | None = None, partition_range: str | None = None, instance=None, **kw) -> bool:
+    """The CLI's plan (one run per partitioning), executed by real in-process Dagster runs."""
+    steps = plan(defs, selection(select or WAREHOUSE, defs), partition_range, **kw)
+    if instance is not None:
+        return run_steps(defs, steps, instance)[0]
+    with DagsterInstance.ephemeral() as own:  # disposed here, in the thread that made it (see `instance`)
+        return run_steps(defs, steps, own)[0]
+
+
+@pytest.fixture
+def instance() -> Iterator[DagsterInstance]:
+    """A Dagster instance of the test's own, disposed by the thread that made it: its in-memory event log
+    keeps a SQLite connection that no other thread may close (the garbage collector would, in any thread)."""
+    with DagsterInstance.ephemeral() as own:
+        yield own
+
+
+@pytest.fixture(scope="session")
+def landing(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("source") / "landing"
+    generate(GeneratorConfig(customers=300, seed=3, start=START, end=END, out=root, quiet=True))
+    return root
+
+
+TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+
+
+@pytest.fixture(scope="session", params=TARGETS)
+def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A warehouse built from `landing` on one target; yields its environment."""
+    target = request.param
+    if target == "postgres":
+        require_postgres()
+    data_dir = tmp_path_factory.mktemp(target)
+    shutil.copytree(landing, data_dir / "landing")
+    database = f"c360_test_{uuid.uuid4().hex[:8]}"
+    values = target_env(target, data_dir, database)
+    with env(values):
+        assert materialize_all(), f"the full materialization failed on {target}"
+    yield values
+    if target == "postgres":
+        drop_database(database)
+
+
+@pytest.fixture(params=TARGETS)
+def fresh(request, landing, tmp_path) -> Iterator[Settings]:
+    """An empty warehouse on one target, over a private copy of the landing zone (the test may change it)."""
+    if request.param == "postgres":
+        require_postgres()
+    shutil.copytree(landing, tmp_path / "landing")
+    database = f"c360_test_{uuid.uuid4().hex[:8]}"
+    with env(target_env(request.param, tmp_path, database)):
+        yield settings()
+    if request.param == "postgres":
+        drop_database(database)
+
+
+@contextlib.contextmanager
+def fork(source: dict[str, str], values: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A private copy of a built warehouse and its landing zone, at `values` (file copy, or a Postgres
+    template clone); the copy of the landing zone keeps modification times, so nothing in it is new."""
+    shutil.copytree(landing_of(source), Path(values["C360_DATA_DIR"]) / "landing")
+    postgres = source["C360_TARGET"] == "postgres"
+    if postgres:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as con:
+            con.execute(f'create database "{values["C360_PG_DATABASE"]}" template "{source["C360_PG_DATABASE"]}"')
+    else:
+        shutil.copy2(source["C360_DUCKDB_PATH"], values["C360_DUCKDB_PATH"])
+    try:
+        yield values
+    finally:
+        if postgres:
+            drop_database(values["C360_PG_DATABASE"])
+
+
+@pytest.fixture
+def forked(built, tmp_path) -> Iterator[dict[str, str]]:
+    """A private copy of the built warehouse."""
+    with fork(built, target_env(built["C360_TARGET"], tmp_path, f"c360_test_{uuid.uuid4().hex[:8]}")) as values:
+        yield values
