@@ -6,10 +6,9 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 UV_VERSION := 0.13.8
 
-export C360_DATA_DIR ?= $(CURDIR)/data
-export DAGSTER_HOME ?= $(CURDIR)
-export C360_DAGSTER_STORAGE ?= $(C360_DATA_DIR)/dagster
-export C360_DAGSTER_LOGS ?= $(C360_DATA_DIR)/dagster/logs
+# Every c360 setting and its default is c360_core/settings.py's: a recipe that needs one evaluates this first
+# (the C360_* environment variables, as `c360 env` prints them).
+SETTINGS = eval "$$($(BIN)/c360 env)"
 # No tool may phone home: these machines have no internet and a hanging call is a bug.
 export DO_NOT_TRACK := 1
 export SODA_CORE_TELEMETRY_ENABLED := false
@@ -32,42 +31,35 @@ $(VENV)/.synced: pyproject.toml uv.lock
 
 setup: $(VENV)/.synced
 
-WAREHOUSE := $${C360_DUCKDB_PATH:-$(C360_DATA_DIR)/warehouse.duckdb}
-RUN_JSON := $(C360_DATA_DIR)/landing/_manifest/run.json
-
 demo: setup
 	@# a regenerated dataset (e.g. on a later day) gets a fresh warehouse; the same one is reused
-	@before=$$(cat $(RUN_JSON) 2>/dev/null); \
+	@$(SETTINGS); run_json=$$C360_DATA_DIR/landing/_manifest/run.json; before=$$(cat $$run_json 2>/dev/null); \
 	$(BIN)/c360 generate --customers $(DEMO_CUSTOMERS) --defects $(DEMO_DEFECTS) --overwrite || exit 1; \
-	if [ "$$before" != "$$(cat $(RUN_JSON))" ]; then rm -f $(WAREHOUSE) $(WAREHOUSE).wal; fi
+	if [ "$$before" != "$$(cat $$run_json)" ]; then rm -f $$C360_DUCKDB_PATH $$C360_DUCKDB_PATH.wal; fi
 	$(BIN)/c360 materialize
-	@echo ""
-	@echo "Warehouse:  $(WAREHOUSE) (landing zone: $(C360_DATA_DIR)/landing)"
+	@$(SETTINGS); echo ""; echo "Warehouse:  $$C360_DUCKDB_PATH (landing zone: $$C360_DATA_DIR/landing)"
 	@echo "UI:         make ui, then open http://127.0.0.1:3000 (lineage, materialize, checks)"
 	@echo "Try:        .venv/bin/c360 sql \"select rfm_segment, count(*) as customers, round(avg(total_order_value), 2) as avg_value from marts.customer_360 group by 1 order by 2 desc\""
 	@echo "Quality:    .venv/bin/c360 sql \"select dataset, cast(score as decimal(6, 2)) as score, failed_checks from marts.data_quality_daily order by score\""
 	@echo "Models:     .venv/bin/c360 sql \"select cluster_name, churn_risk_band, count(*) as customers, round(avg(predicted_clv), 2) as clv_90d from marts.customer_360 where cluster_name is not null group by all order by all\""
 	@echo "MLflow:     make mlflow-ui, then open http://127.0.0.1:5000 (runs, plots, champions)"
 
-DBT_DOCS := $(C360_DATA_DIR)/dbt-docs
-
 # the dbt docs site, offline: every model's description, columns and lineage in one HTML file. The catalog
 # (column types) comes from the demo warehouse when there is one, else from an empty throwaway DuckDB.
 docs: setup
-	@wh=$(WAREHOUSE); [ -f "$$wh" ] || wh=$$(mktemp -d)/docs.duckdb; \
-	cd dbt_project && C360_TARGET=duckdb C360_DUCKDB_PATH=$$wh $(BIN)/dbt docs generate --static --quiet \
-		--project-dir . --profiles-dir . --target-path $(DBT_DOCS) --log-path $(DBT_DOCS)/logs
-	@echo "dbt docs: open $(DBT_DOCS)/static_index.html in a browser (no server needed)"
+	@$(SETTINGS); out=$$C360_DATA_DIR/dbt-docs; wh=$$C360_DUCKDB_PATH; [ -f "$$wh" ] || wh=$$(mktemp -d)/docs.duckdb; \
+	C360_TARGET=duckdb C360_DUCKDB_PATH=$$wh $(BIN)/c360 dbt docs generate --static --quiet \
+		--target-path $$out --log-path $$out/logs && \
+	echo "dbt docs: open $$out/static_index.html in a browser (no server needed)"
 
 ui: setup
-	$(BIN)/c360 prepare
-	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	$(BIN)/c360 ui
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	@# the dbt templater compiles the project offline against a throwaway DuckDB file
-	lintdir=$$(mktemp -d) && C360_TARGET=duckdb C360_DUCKDB_PATH=$$lintdir/lint.duckdb \
+	$(SETTINGS); lintdir=$$(mktemp -d) && C360_TARGET=duckdb C360_DUCKDB_PATH=$$lintdir/lint.duckdb \
 		$(BIN)/sqlfluff lint dbt_project/models --processes 1; status=$$?; rm -rf $$lintdir; exit $$status
 
 format: setup
@@ -86,8 +78,9 @@ ml-report: setup
 
 # the MLflow UI over the demo's store: runs, metrics, plots, registered models and their aliases
 mlflow-ui: setup
-	$(BIN)/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///$(C360_DATA_DIR)/mlflow.db}" \
-		--host 127.0.0.1 --port 5000
+	$(SETTINGS); $(BIN)/mlflow ui --backend-store-uri "$$MLFLOW_TRACKING_URI" --host 127.0.0.1 --port 5000
 
 clean:
-	rm -rf $(C360_DATA_DIR) .pytest_cache .ruff_cache
+	@# the data folder the settings name (only when the environment is installed to tell)
+	@if [ -x $(BIN)/c360 ]; then $(SETTINGS); echo "rm -rf $$C360_DATA_DIR"; rm -rf "$$C360_DATA_DIR"; fi
+	rm -rf .pytest_cache .ruff_cache

@@ -16,12 +16,14 @@ import logging
 import os
 import sys
 
+from c360_core.settings import settings
+
 CHECKED = {"python": "3.11"}
 
 
 def exit_now(code: int) -> None:
     """End the process with `code`, after the exit handlers and with the output flushed."""
-    if os.environ.get("C360_SLOW_EXIT", "").lower() in ("1", "true", "yes"):
+    if settings().slow_exit:
         sys.exit(code)
     atexit._run_exitfuncs()  # what interpreter exit would run first
     logging.shutdown()

@@ -143,6 +143,57 @@ def prepare() -> None:
 
 
 @cli.command()
+def env() -> None:
+    """Print every setting as a shell export, defaults filled in (c360_core/settings.py, the one place they are
+    defined): `eval "$(.venv/bin/c360 env)"` gives a shell, or the Makefile, the values c360 uses. The as-of
+    date printed is pinned: today's, unless C360_AS_OF_DATE is set."""
+    import shlex
+
+    from c360_core.settings import settings
+    from orchestration.lib.instance import dagster_env
+
+    for name, value in {**settings().environment(), **dagster_env()}.items():
+        click.echo(f"export {name}={shlex.quote(value)}")
+
+
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def dbt(args: tuple[str, ...]) -> None:
+    """dbt on the configured warehouse, with every setting passed, e.g. c360 dbt build --select customer_360.
+
+    By hand, outside Dagster: no run is recorded, and the warehouse must not be written by a run meanwhile.
+    """
+    import os
+    import subprocess
+
+    from orchestration.defs.dbt.project import DBT_DIR, DBT_EXECUTABLE, dbt_env
+
+    dirs = ["--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR)] if args else []
+    command = [str(DBT_EXECUTABLE), *args, *dirs]
+    raise SystemExit(subprocess.run(command, env={**os.environ, **dbt_env()}, check=False).returncode)
+
+
+@cli.command()
+@click.option("--port", default=3000, show_default=True)
+def ui(port: int) -> None:
+    """The Dagster UI (`dagster dev`) on this project, at http://127.0.0.1:PORT, after `c360 prepare`."""
+    import os
+
+    from c360_core.settings import settings
+    from orchestration.defs.dbt.project import ensure_manifest
+    from orchestration.lib.instance import REPO_ROOT, dagster_env
+
+    ensure_manifest()
+    values = {**settings().environment(), **dagster_env()}
+    if "C360_AS_OF_DATE" not in os.environ:  # unpinned: each run of a long-lived UI takes its own day's date
+        del values["C360_AS_OF_DATE"]
+    os.chdir(REPO_ROOT)  # dagster dev reads workspace.yaml there
+    dagster = str(Path(sys.executable).parent / "dagster")
+    os.execve(dagster, [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+              {**os.environ, **values})  # fmt: skip
+
+
+@cli.command()
 @click.argument("datasets", nargs=-1)
 def quality(datasets: tuple[str, ...]) -> None:
     """Verify the Soda contracts now (all, or the DATASETS named, e.g. raw.customers) and print the scores.

@@ -1,15 +1,23 @@
-"""All configuration comes from environment variables, chosen here and nowhere else."""
+"""All configuration comes from environment variables, and every default is chosen here and nowhere else.
+
+The other readers of the same variables get their values from here: dbt (profiles.yml and the macros read
+`env_var` with no default) through `Settings.environment()`, passed to each invocation, and the Makefile and
+a shell through `c360 env`, which prints them as exports.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import getpass
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 TARGETS = ("duckdb", "postgres")
+ROOT = Path(__file__).resolve().parents[1]  # the repository: the default definition files live there
+TRUE = ("1", "true", "yes")
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,15 @@ class Settings:
     duckdb_memory_limit: str  # DuckDB's buffer limit, for c360's connections, dbt's (profiles.yml) and Soda's
     pii_salt: str  # salts the consumer share's hashes and the erasure suppression list (docs/governance.md)
     dbt_in_process: bool  # dbt runs in the Dagster run's process; False: a dbt subprocess (docs/decisions.md)
+    dbt_threads: int  # the models or tests dbt builds at once
+    dagster_storage: Path  # the Dagster instance's runs, events and schedules (dagster.yaml reads it)
+    dagster_logs: Path  # the compute logs of Dagster runs
+    audiences_file: Path  # the audience definitions (docs/semantic-layer.md)
+    access_file: Path  # the roles and what each may see (docs/governance.md)
+    retention_file: Path  # how long each source's rows are kept (docs/governance.md)
+    user: str  # the person behind a call, for the audit log: C360_USER when a front end sets it, else the OS user
+    stock_event_storage: bool  # Dagster's own event storage instead of c360's batching one (compat switch-off)
+    slow_exit: bool  # the CLI ends through the interpreter's teardown (c360_cli/compat.py)
 
     @property
     def landing(self) -> Path:
@@ -46,6 +63,41 @@ class Settings:
     def pg_dsn(self) -> str:
         password = f" password={self.pg_password}" if self.pg_password else ""
         return f"host={self.pg_host} port={self.pg_port} user={self.pg_user} dbname={self.pg_database}{password}"
+
+    def environment(self) -> dict[str, str]:
+        """Every setting as the environment variable it comes from, defaults filled in: the environment of a
+        dbt invocation, of a child process, and what `c360 env` prints. Unset optional settings stay unset."""
+        values = {
+            "C360_DATA_DIR": str(self.data_dir),
+            "C360_TARGET": self.target,
+            "C360_DUCKDB_PATH": str(self.duckdb_path),
+            "C360_DUCKDB_MEMORY_LIMIT": self.duckdb_memory_limit,
+            "C360_PG_HOST": self.pg_host,
+            "C360_PG_PORT": str(self.pg_port),
+            "C360_PG_USER": self.pg_user,
+            "C360_PG_PASSWORD": self.pg_password,
+            "C360_PG_DATABASE": self.pg_database,
+            "C360_SHOP_DATABASE": self.shop_database,
+            "C360_AS_OF_DATE": self.as_of_date.isoformat(),
+            "C360_ALERT_WEBHOOK_URL": self.alert_webhook_url,
+            "C360_LOAD_CHUNK_FILES": str(self.load_chunk_files),
+            "C360_PII_SALT": self.pii_salt,
+            "C360_DBT_IN_PROCESS": str(self.dbt_in_process).lower(),
+            "C360_DBT_THREADS": str(self.dbt_threads),
+            "C360_DAGSTER_STORAGE": str(self.dagster_storage),
+            "C360_DAGSTER_LOGS": str(self.dagster_logs),
+            "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,
+            "C360_AUDIENCES": str(self.audiences_file),
+            "C360_ACCESS": str(self.access_file),
+            "C360_RETENTION": str(self.retention_file),
+            "C360_STOCK_EVENT_STORAGE": str(self.stock_event_storage).lower(),
+            "C360_SLOW_EXIT": str(self.slow_exit).lower(),
+        }  # not C360_USER: who calls is each process's own
+        if self.partitions_start is not None:
+            values["C360_PARTITIONS_START"] = self.partitions_start.isoformat()
+        if self.quality_min_score is not None:
+            values["C360_QUALITY_MIN_SCORE"] = str(self.quality_min_score)
+        return values
 
 
 def settings() -> Settings:
@@ -73,9 +125,17 @@ def settings() -> Settings:
         mlflow_tracking_uri=os.environ.get("MLFLOW_TRACKING_URI", f"sqlite:///{data_dir / 'mlflow.db'}"),
         load_chunk_files=int(os.environ.get("C360_LOAD_CHUNK_FILES", "10000")),
         duckdb_memory_limit=os.environ.get("C360_DUCKDB_MEMORY_LIMIT", "3GB"),
-        # the dbt macro pii_hash reads the same variable with the same default
         pii_salt=os.environ.get("C360_PII_SALT", "c360-local-development-salt"),
         dbt_in_process=os.environ.get("C360_DBT_IN_PROCESS", "true").lower() not in ("0", "false", "no"),
+        audiences_file=Path(os.environ.get("C360_AUDIENCES", ROOT / "dbt_project" / "audiences.yml")),
+        access_file=Path(os.environ.get("C360_ACCESS", ROOT / "governance" / "access.yml")),
+        retention_file=Path(os.environ.get("C360_RETENTION", ROOT / "governance" / "retention.yml")),
+        user=os.environ.get("C360_USER") or getpass.getuser(),
+        stock_event_storage=os.environ.get("C360_STOCK_EVENT_STORAGE", "").lower() in TRUE,
+        slow_exit=os.environ.get("C360_SLOW_EXIT", "").lower() in TRUE,
+        dbt_threads=int(os.environ.get("C360_DBT_THREADS", "2")),
+        dagster_storage=(storage := Path(os.environ.get("C360_DAGSTER_STORAGE", data_dir / "dagster")).resolve()),
+        dagster_logs=Path(os.environ.get("C360_DAGSTER_LOGS", storage / "logs")).resolve(),
     )
 
 

@@ -5,13 +5,12 @@ rows it returned, how long it took, when, and whether it failed."""
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import os
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
+from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, arrow_table, create_table
 
 COLUMNS = {
@@ -34,7 +33,7 @@ class Access:
 
 def who() -> str:
     """The person behind the call: C360_USER when a front end sets it, else the operating-system user."""
-    return os.environ.get("C360_USER") or getpass.getuser()
+    return settings().user
 
 
 def relations(statement: str, dialect: str) -> list[str]:

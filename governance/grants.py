@@ -10,7 +10,6 @@ fails closed). Statements of the managed roles are logged by the server (log_sta
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,11 +17,10 @@ import psycopg
 import yaml
 from psycopg import sql
 
-from c360_core.settings import Settings
+from c360_core.settings import Settings, settings
 from c360_core.warehouse import SCHEMAS
 from governance.pii import classified
 
-ACCESS = Path(__file__).with_name("access.yml")
 PREFIX = "c360_"
 SHARES = ("share_marketing", "share_consumer")
 CUSTOMER_KEYS = ("customer_id", "entity_id")  # a mart row belongs to the customer in either column
@@ -52,7 +50,7 @@ class Applied:
 
 
 def load_access(path: Path | None = None) -> Access:
-    path = path or Path(os.environ.get("C360_ACCESS", ACCESS))
+    path = path or settings().access_file
     doc = yaml.safe_load(path.read_text())
     everything, schemas = [], {}
     for role, grant in (doc.get("roles") or {}).items():

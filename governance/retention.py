@@ -10,17 +10,15 @@ audit.retention_runs, even when it removed nothing.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from c360_core.settings import Settings
+from c360_core.settings import Settings, settings
 from c360_core.warehouse import arrow_table, connect, create_table, table_exists
 from landing import SOURCES, period_of
 
-POLICY = Path(__file__).with_name("retention.yml")
 RUN_COLUMNS = {"ran_at": "timestamp", "source": "varchar", "keep_days": "integer", "cutoff": "timestamp",
                "rows_removed": "bigint", "rejects_removed": "bigint"}  # fmt: skip
 
@@ -43,7 +41,7 @@ class Removed:
 
 
 def load_policies(path: Path | None = None) -> list[Policy]:
-    path = path or Path(os.environ.get("C360_RETENTION", POLICY))
+    path = path or settings().retention_file
     doc = yaml.safe_load(path.read_text()) or {}
     out = []
     for source, p in (doc.get("sources") or {}).items():

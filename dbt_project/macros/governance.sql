@@ -13,8 +13,15 @@
     {{ return(adapter.dispatch('pii_hash', 'c360')(expression)) }}
 {%- endmacro %}
 
+{#- The salt is C360_PII_SALT, which c360 passes to every dbt invocation (its default is c360_core/settings.py's,
+    and only there). -#}
 {% macro _pii_salted(expression) -%}
-    '{{ env_var('C360_PII_SALT', 'c360-local-development-salt') }}' || cast({{ expression }} as varchar)
+    {%- set salt = env_var('C360_PII_SALT', '') -%}
+    {%- if execute and not salt -%}
+        {{ exceptions.raise_compiler_error(
+            "C360_PII_SALT is not set: run dbt as `c360 dbt ...`, or after eval \"$(.venv/bin/c360 env)\"") }}
+    {%- endif -%}
+    '{{ salt }}' || cast({{ expression }} as varchar)
 {%- endmacro %}
 
 {% macro default__pii_hash(expression) -%}

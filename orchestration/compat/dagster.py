@@ -40,6 +40,8 @@ from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage, _event_logs_directory
 from sqlalchemy.engine import Connection, Engine
 
+from c360_core.settings import settings
+
 # Dagster buffers batchable events (asset materializations and planned materializations of a
 # partition range) only when this is above zero; a batch is also cut at the end of the range.
 # Set when the storage is made: every process that opens the instance makes it (dagster.yaml).
@@ -159,7 +161,7 @@ class BatchingSqliteStorage(DagsterSqliteStorage):
 
     @classmethod
     def from_config_value(cls, inst_data, config_value):  # the parent builds its own class
-        if os.environ.get("C360_STOCK_EVENT_STORAGE", "").lower() in ("1", "true", "yes"):
+        if settings().stock_event_storage:
             return DagsterSqliteStorage.from_local(inst_data=inst_data, **config_value)
         return cls.from_local(inst_data=inst_data, **config_value)
 

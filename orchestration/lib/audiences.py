@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
+from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, arrow_table, create_table
 
-AUDIENCES = Path(__file__).resolve().parents[2] / "dbt_project" / "audiences.yml"  # or $C360_AUDIENCES
 SIGNALS = "marts.customer_audience_signals"
 TABLE = "marts.audience_assignments"
 COLUMNS = {"customer_id": "varchar", "segment_name": "varchar", "reason": "varchar", "evaluated_at": "timestamp"}
@@ -47,7 +46,7 @@ class Outcome:
 
 
 def audiences_file() -> Path:
-    return Path(os.environ.get("C360_AUDIENCES", AUDIENCES))
+    return settings().audiences_file
 
 
 def load(path: Path | None = None) -> list[Audience]:

@@ -17,15 +17,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def dagster_env(cfg: Settings | None = None) -> dict[str, str]:
-    """DAGSTER_HOME is the repository (dagster.yaml lives there); storage goes under $C360_DATA_DIR."""
+    """DAGSTER_HOME is the repository (dagster.yaml lives there) unless set; the storage is the settings'."""
     cfg = cfg or settings()
     return {
-        "DAGSTER_HOME": str(REPO_ROOT),
-        "C360_DAGSTER_STORAGE": str(cfg.data_dir / "dagster"),
-        "C360_DAGSTER_LOGS": str(cfg.data_dir / "dagster" / "logs"),
+        "DAGSTER_HOME": os.environ.get("DAGSTER_HOME", str(REPO_ROOT)),
+        "C360_DAGSTER_STORAGE": str(cfg.dagster_storage),
+        "C360_DAGSTER_LOGS": str(cfg.dagster_logs),
     }
 
 
 def export_dagster_env() -> None:
-    for name, value in dagster_env().items():
-        os.environ.setdefault(name, value)
+    os.environ.update(dagster_env())

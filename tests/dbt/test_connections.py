@@ -19,7 +19,7 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.retention import Policy, apply_retention
 from orchestration.defs.dbt import in_process
-from orchestration.defs.dbt.project import DBT_DIR
+from orchestration.defs.dbt.project import DBT_DIR, dbt_env
 from quality.soda import contract_for, verify
 from tests.support.warehouse import env
 
@@ -67,7 +67,7 @@ def test_while_dbt_holds_the_warehouse_open_the_other_steps_open_it_too(forked):
             except Exception as err:
                 outcomes.append(repr(err))
 
-    with env(forked):
+    with env(forked), env(dbt_env()):
         result = dbtRunner(callbacks=[during_dbt]).invoke(_dbt_args(forked, "run", "--select", "stg_catalog__brands"))
         in_process._release_connections()
     assert result.success, result.exception
@@ -80,7 +80,7 @@ def test_the_steps_of_a_run_open_the_warehouse_at_once(forked):
     loop until dbt is done (each open overlaps dbt's connection or comes between two of its statements)."""
     errors: list[str] = []
     rounds = 0
-    with env(forked):
+    with env(forked), env(dbt_env()):
         dbt = in_process.InProcessDbt(["dbt", *_dbt_args(forked, "build", "--select", "+customer_360")])
         while dbt.wait(timeout=0) is None:
             try:

@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from governance.pii import DBT_PROJECT
+from orchestration.defs.dbt.project import dbt_env
 from tests.support.warehouse import env
 
 
@@ -30,7 +31,7 @@ def test_every_dbt_unit_test_passes(forked, tmp_path):
     args = [str(dbt), "test", "--select", "test_type:unit", "--project-dir", str(DBT_PROJECT),
             "--profiles-dir", str(DBT_PROJECT), "--target-path", str(tmp_path / "target"),
             "--log-path", str(tmp_path / "target")]  # fmt: skip
-    with env(forked):
+    with env(forked), env(dbt_env()):  # every setting, as c360 passes them to dbt
         done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:]
     lines = [line for line in done.stdout.splitlines() if " PASS " in line and "::" in line]

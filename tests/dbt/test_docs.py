@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -36,8 +37,8 @@ def test_every_mart_and_mart_column_has_a_description(built):
 
 
 def test_make_docs_builds_the_site_offline(tmp_path):
-    done = subprocess.run(["make", "docs", f"C360_DATA_DIR={tmp_path}"], cwd=ROOT, capture_output=True, text=True,
-                          check=False, timeout=600)  # fmt: skip
+    done = subprocess.run(["make", "docs"], cwd=ROOT, env={**os.environ, "C360_DATA_DIR": str(tmp_path)},
+                          capture_output=True, text=True, check=False, timeout=600)  # fmt: skip
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     site = (tmp_path / "dbt-docs" / "static_index.html").read_text()
     assert "customer_360" in site and "One row per CRM customer" in site

@@ -17,6 +17,7 @@ from pathlib import Path
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.pii import DBT_PROJECT
+from orchestration.defs.dbt.project import dbt_env
 from tests.support.warehouse import env
 
 MODEL = "staging.stg_web__events"
@@ -32,7 +33,7 @@ def _dbt_test(values: dict[str, str], target: Path, test_vars: dict | None = Non
             str(DBT_PROJECT), "--target-path", str(target), "--log-path", str(target)]  # fmt: skip
     if test_vars:
         args += ["--vars", json.dumps(test_vars)]
-    with env(values):
+    with env(values), env(dbt_env()):  # every setting, as c360 passes them to dbt
         done = subprocess.run(args, capture_output=True, text=True, check=False, timeout=600)
     assert "Compilation Error" not in done.stdout and "Database Error" not in done.stdout, done.stdout[-3000:]
     return done.returncode

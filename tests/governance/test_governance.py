@@ -22,7 +22,7 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance import docs
 from governance.pii import DBT_PROJECT, classified
-from orchestration.defs.dbt.project import ensure_manifest
+from orchestration.defs.dbt.project import dbt_env, ensure_manifest
 from orchestration.lib.load import META
 from tests.support import expected
 from tests.support.warehouse import AS_OF, env, landing_of
@@ -162,7 +162,7 @@ def test_a_pii_column_added_later_is_masked_in_both_shares(built, tmp_path):
     shutil.copy(built["C360_DUCKDB_PATH"], warehouse)
     child = {**built, "C360_DUCKDB_PATH": str(warehouse)}
     dbt = Path(sys.executable).parent / "dbt"
-    with env(child):
+    with env(child), env(dbt_env()):  # every setting, as c360 passes them to dbt
         done = subprocess.run([str(dbt), "run", "--select", "customers", "--project-dir", str(project),
                                "--profiles-dir", str(project), "--target-path", str(tmp_path / "target")],
                               capture_output=True, text=True, check=False, timeout=600)  # fmt: skip

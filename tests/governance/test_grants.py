@@ -12,9 +12,11 @@ import pytest
 import yaml
 
 from c360_core.settings import settings
-from governance.grants import ACCESS, apply, load_access
+from governance.grants import apply, load_access
 from tests.support import expected
 from tests.support.warehouse import env, landing_of
+
+ACCESS = Path(__file__).resolve().parents[2] / "governance" / "access.yml"  # the committed roles
 
 ON_POSTGRES = pytest.mark.parametrize("built", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 

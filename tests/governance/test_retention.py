@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
-from governance.retention import POLICY as POLICY_FILE
 from governance.retention import Policy, apply_retention, load_policies
 from tests.support.expected import latest_orders
 from tests.support.readers import all_records, files
 from tests.support.warehouse import AS_OF, env, landing_of, materialize_all
+
+POLICY_FILE = Path(__file__).resolve().parents[2] / "governance" / "retention.yml"  # the committed policies
 
 
 def count(values: dict, sql: str) -> int:

@@ -13,9 +13,10 @@ import yaml
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from orchestration.lib import audiences
-from orchestration.lib.audiences import AUDIENCES
 from tests.support import expected
 from tests.support.warehouse import AS_OF, env, frame, landing_of, materialize_all
+
+AUDIENCES = Path(__file__).resolve().parents[2] / "dbt_project" / "audiences.yml"  # the committed audiences
 
 
 def members(values: dict, audience: str) -> set[str]:

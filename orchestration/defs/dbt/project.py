@@ -6,13 +6,14 @@ import contextlib
 import fcntl
 import functools
 import json
+import os
 import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from dagster_dbt import DbtProject
+from dagster_dbt import DbtProject, DbtProjectPreparer
 
 from c360_core.settings import Settings, settings
 
@@ -46,8 +47,11 @@ def project_files(root: Path = DBT_DIR) -> list[Path]:
 def load_manifest() -> dict:
     """The parsed project, as the definitions need it when they load: read, never made, so that importing the
     definitions starts no process and writes no file. `c360 prepare` (which `make` and every c360 command
-    that runs the graph call first) makes it; under `dagster dev`, dagster-dbt's prepare_if_dev does."""
-    dbt_project.prepare_if_dev()
+    that runs the graph call first) makes it. Under `dagster dev` (`c360 ui`), where code reloads as you edit,
+    the definitions re-parse when a file of the project changed: not with dagster-dbt's prepare_if_dev, which
+    re-parses on every load with whatever `dbt` is first on PATH."""
+    if DbtProjectPreparer().using_dagster_dev():
+        ensure_manifest()
     path = dbt_project.manifest_path
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing: run `.venv/bin/c360 prepare` (make setup does) to parse the "
@@ -78,14 +82,9 @@ def dbt_target_path(cfg: Settings) -> Path:
 
 
 def dbt_env(cfg: Settings | None = None) -> dict[str, str]:
-    """What a dbt invocation needs to reach the configured warehouse (the env of that invocation)."""
-    cfg = cfg or settings()
-    return {
-        "C360_TARGET": cfg.target,
-        "C360_DUCKDB_PATH": str(cfg.duckdb_path),
-        "C360_PG_DATABASE": cfg.pg_database,
-        "C360_AS_OF_DATE": cfg.as_of_date.isoformat(),
-    }
+    """The environment of a dbt invocation: every setting, defaults filled in (profiles.yml and the macros read
+    them with no default of their own), for the configured warehouse."""
+    return (cfg or settings()).environment()
 
 
 def ensure_manifest() -> Path:
@@ -97,6 +96,6 @@ def ensure_manifest() -> Path:
             subprocess.run(
                 [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(DBT_DIR),
                  "--profiles-dir", str(DBT_DIR)],
-                check=True,
+                check=True, env={**os.environ, **dbt_env()},
             )  # fmt: skip
     return manifest

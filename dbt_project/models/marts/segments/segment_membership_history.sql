@@ -1,4 +1,4 @@
-{{ config(materialized='incremental', on_schema_change='fail') }}
+{{ config(materialized='incremental') }}
 -- Entries into and exits from every audience: each run compares today's members with each
 -- customer's last event per audience, so a customer who leaves and rejoins shows both.
 with
