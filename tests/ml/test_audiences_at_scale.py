@@ -3,13 +3,16 @@ cannot have (New Customers) have members: members equal the rules computed from 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import yaml
 
-from orchestration.lib.audiences import AUDIENCES
 from tests.ml.conftest import ML_AS_OF
 from tests.support import expected
 from tests.support.warehouse import frame
+
+AUDIENCES = Path(__file__).resolve().parents[2] / "dbt_project" / "audiences.yml"  # the committed audiences
 
 
 @pytest.fixture(scope="module")

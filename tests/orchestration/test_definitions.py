@@ -37,7 +37,8 @@ def test_lineage_runs_from_raw_sources_to_customer_360():
 def test_groups_follow_the_layers_and_dbt_tests_are_checks():
     graph = defs.resolve_asset_graph()
     assert graph.get(AssetKey(["raw", "orders"])).group_name == "ingest"
-    assert graph.get(AssetKey(["staging", "stg_shop__orders"])).group_name == "staging"
+    assert graph.get(AssetKey(["staging", "stg_shop__order_versions"])).group_name == "staging"
+    assert graph.get(AssetKey(["intermediate", "int_orders_current"])).group_name == "intermediate"
     assert graph.get(AssetKey(["marts", "customer_360"])).group_name == "marts"
     checks = {c.asset_key for c in graph.asset_check_keys}
     assert AssetKey(["marts", "customer_360"]) in checks

@@ -13,7 +13,7 @@ features as (
 ),
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_current') }}
     where is_counted
 ),
 

@@ -2,7 +2,7 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_current') }}
 ),
 
 aggregated as (

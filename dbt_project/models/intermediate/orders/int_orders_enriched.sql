@@ -7,7 +7,7 @@
 with
 
 orders as (
-    select * from {{ ref('stg_shop__orders') }}
+    select * from {{ ref('int_orders_current') }}
 ),
 
 {% if is_incremental() %}
@@ -31,7 +31,7 @@ orders as (
 
     -- every order to rebuild, as one set of ids (equality joins only: hash joins on both engines)
     changed_orders as (
-        select changed.order_id from {{ ref('stg_shop__orders') }} as changed
+        select changed.order_id from {{ ref('int_orders_current') }} as changed
         where changed._loaded_at > {{ watermark() }}
         union
         select changed.order_id from {{ ref('stg_shop__order_line_items') }} as changed

@@ -2,30 +2,14 @@
 with
 
 customers as (
-    select * from {{ ref('stg_crm__customers') }}
+    select * from {{ ref('int_customers_current') }}
 ),
 
 final as (
     select
         customer_id,
         {{ as_of_date() }} as as_of_date,
-        first_name,
-        last_name,
-        gender,
-        phone_number,
-        email_address,
-        education_level,
-        marital_status,
-        occupation,
-        hobbies,
-        mailing_street,
-        city,
-        state,
-        country,
-        zipcode,
-        number_of_children,
-        annual_income,
-        degree_of_loyalty,
+        {{ crm_profile_columns() }}
         -- whole years: the calendar years between, less one while this year's birthday is still to come
         -- (days / 365.25 was a year short on some birthdays: 18 of 25,568 birth dates in 1940-2009)
         cast(

@@ -4,7 +4,7 @@
 with
 
 changed as (
-    select order_id from {{ ref('stg_shop__orders') }}
+    select order_id from {{ ref('int_orders_current') }}
     {% if is_incremental() %}
         where _loaded_at > {{ watermark() }}
         union
@@ -14,9 +14,9 @@ changed as (
 ),
 
 orders as (
-    select stg_orders.*
-    from {{ ref('stg_shop__orders') }} as stg_orders
-    where stg_orders.order_id in (select changed.order_id from changed)
+    select current_orders.*
+    from {{ ref('int_orders_current') }} as current_orders
+    where current_orders.order_id in (select changed.order_id from changed)
 ),
 
 line_counts as (

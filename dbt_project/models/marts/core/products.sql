@@ -1,7 +1,7 @@
 with
 
 products as (
-    select * from {{ ref('stg_catalog__products') }}
+    select * from {{ ref('int_products_current') }}
 ),
 
 brands as (

@@ -3,7 +3,7 @@
 with
 
 customers as (
-    select customer_id from {{ ref('stg_crm__customers') }}
+    select customer_id from {{ ref('int_customers_current') }}
 ),
 
 orders as (

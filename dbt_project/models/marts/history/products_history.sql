@@ -33,13 +33,7 @@ final as (
     select
         product_id,
         version_number,
-        sku_id,
-        brand_id,
-        product_name,
-        product_category,
-        product_subcategory,
-        product_colour,
-        product_size,
+        {{ catalog_product_columns() }}
         list_price,
         sale_price,
         launched_at,

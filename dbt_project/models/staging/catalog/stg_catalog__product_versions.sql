@@ -14,13 +14,7 @@ per_file as (
 renamed as (
     select
         product_id,
-        sku_id,
-        brand_id,
-        product_name,
-        product_category,
-        product_subcategory,
-        product_colour,
-        product_size,
+        {{ catalog_product_columns() }}
         {{ money('list_price') }} as list_price,
         {{ money('sale_price') }} as sale_price,
         launched_ts as launched_at,

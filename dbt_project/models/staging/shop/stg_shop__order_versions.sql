@@ -1,5 +1,6 @@
--- Every version of every order: what the shop said about it at each updated_at. The features of
--- a past cutoff read the version current then, not today's status (ML never sees the future).
+-- Every version of every order: what the shop said about it at each updated_at. The current state of
+-- each order is its latest version (int_orders_current); the features of a past cutoff read the
+-- version current then, not today's status (ML never sees the future).
 -- Two records of one order with the same updated_at are one version (the later file wins).
 with
 
@@ -14,13 +15,15 @@ versions as (
 renamed as (
     select
         order_id,
-        customer_id,
-        order_status,
+        {{ shop_order_columns() }}
         {{ money('discounted_amount') }} as discounted_amount,
+        {{ money('shipping_amount') }} as shipping_amount,
         {{ money('total_amount') }} as total_amount,
         order_status not in ('Canceled', 'Returned') as is_counted,
         order_date as ordered_at,
-        updated_at
+        order_delivery_date as delivered_at,
+        updated_at,
+        _loaded_at
     from versions
 )
 

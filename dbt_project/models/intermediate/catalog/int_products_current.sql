@@ -1,3 +1,4 @@
+{{ config(materialized='view') }}
 -- Each product as the latest catalogue snapshot shows it.
 with
 
@@ -11,13 +12,7 @@ latest as (
 
 select
     product_id,
-    sku_id,
-    brand_id,
-    product_name,
-    product_category,
-    product_subcategory,
-    product_colour,
-    product_size,
+    {{ catalog_product_columns() }}
     list_price,
     sale_price,
     launched_at
