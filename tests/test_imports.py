@@ -23,7 +23,7 @@ ALLOWED = {
     "quality": {"c360_core"},
     "ml": {"c360_core"},
     "governance": {"c360_core", "landing"},
-    "orchestration/compat": {"orchestration.compat"},
+    "orchestration/compat": {"c360_core", "orchestration.compat"},  # the settings: each switch-off is one
     "orchestration/lib": {"c360_core", "landing", "governance", "orchestration.lib", "orchestration.compat"},
 }
 # The test-data generator is a producer of landing files like any other: production never imports it. Only

@@ -23,8 +23,22 @@ METRICS_PAGE = ROOT / "docs" / "metrics.md"
 LENS_START, LENS_END = "<!-- lens-measures:start -->", "<!-- lens-measures:end -->"
 
 
+MODELS = ROOT / "dbt_project" / "models"
+# the Lens's order of its entities (customer-360-v2.md), which the reference follows
+LENS_ORDER = ("customer", "segment", "order", "product", "session", "product_views", "favorites", "cart_adds",
+              "orders_placed")  # fmt: skip
+
+
 def _yaml(name: str) -> dict:
     return yaml.safe_load((SEMANTIC / name).read_text())
+
+
+def semantic_models() -> list[dict]:
+    """Every semantic model of the project, wherever its YAML is (beside its mart, or in models/semantic/)."""
+    found = [m for path in sorted(MODELS.rglob("*.yml"))
+             for m in (yaml.safe_load(path.read_text()) or {}).get("semantic_models", [])]  # fmt: skip
+    rank = {name: i for i, name in enumerate(LENS_ORDER)}
+    return sorted(found, key=lambda m: (rank.get(m["name"], len(rank)), m["name"]))
 
 
 def _cell(text: object) -> str:
@@ -32,7 +46,7 @@ def _cell(text: object) -> str:
 
 
 def reference() -> str:
-    lens = _yaml("_semantic__lens.yml")["semantic_models"]
+    lens = semantic_models()
     spec = _yaml("_semantic__metrics.yml")
     lines = ["### Dimensions", "", "Group or filter by `<entity>__<name>`, e.g. `customer__state`.", "",
              "| semantic model (entity) | Lens name | type | column or expression | definition |",
