@@ -150,8 +150,9 @@ def test_a_pii_column_added_later_is_masked_in_both_shares(built, tmp_path):
     project = tmp_path / "dbt_project"
     shutil.copytree(DBT_PROJECT, project, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     model = project / "models" / "marts" / "core" / "customers.sql"
-    added = "        annual_income,\n        annual_income * 2 as household_income,\n"
-    model.write_text(model.read_text().replace("        annual_income,\n", added))
+    listed = "        {{ crm_profile_columns() }}\n"  # the CRM's columns, annual_income among them
+    assert listed in model.read_text()
+    model.write_text(model.read_text().replace(listed, listed + "        annual_income * 2 as household_income,\n"))
     yml = project / "models" / "marts" / "core" / "_core__models.yml"
     yml.write_text(yml.read_text().replace(
         "  - name: products\n",
