@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from c360_core.settings import environ as env
+from c360_core.settings import settings
 from orchestration.defs.dbt import in_process
 from orchestration.defs.dbt.project import DBT_DIR
 
@@ -23,6 +24,7 @@ def project(tmp_path: Path) -> dict[str, str]:
     copy = tmp_path / "dbt_project"
     shutil.copytree(DBT_DIR, copy, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     return {
+        **settings().environment(),  # the profile and macros read every setting, with no default of their own
         "DBT_PROJECT_DIR": str(copy),
         "DBT_PROFILES_DIR": str(copy),
         "DBT_TARGET_PATH": str(tmp_path / "target"),
