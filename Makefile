@@ -66,8 +66,10 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# two workers on two cores: one runs the PostgreSQL tests, the other everything else (tests/conftest.py)
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/pytest --durations=25
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 bench: setup
 	$(BIN)/python -m bench.run

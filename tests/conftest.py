@@ -87,5 +87,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = "postgres" in getattr(getattr(item, "callspec", None), "params", {}).values()
         if on_postgres != (item.get_closest_marker("postgres") is not None):
             wrong.append(item.nodeid)
+        # `make test` runs two pytest-xdist workers (--dist loadgroup): one takes every PostgreSQL test, the
+        # other the rest, so each builds only its own target's shared warehouses, and only one worker ever
+        # changes the server's roles (they are cluster-wide)
+        item.add_marker(pytest.mark.xdist_group("postgres" if on_postgres else "duckdb-and-the-rest"))
     if wrong:
         raise pytest.UsageError(f"the postgres mark is missing or too much on: {wrong}")

@@ -1,4 +1,4 @@
-{{ config(materialized='view') }}
+{{ config(materialized='table') }}
 -- Each product as the latest catalogue snapshot shows it.
 with
 
