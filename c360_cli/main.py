@@ -272,6 +272,74 @@ def grants_apply() -> None:
         console.print(f"dropped (no longer in the access file): {', '.join(done.dropped)}")
 
 
+@cli.group()
+def tokens() -> None:
+    """API tokens: each acts as one governance role (docs/serving.md)."""
+
+
+@tokens.command("create")
+@click.option("--role", required=True, help="The governance role the token acts as (governance/access.yml).")
+@click.option("--days", type=int, default=None, help="Days until it expires (default: C360_API_TOKEN_DAYS).")
+def tokens_create(role: str, days: int | None) -> None:
+    """Create a token and print it once (only its hash is kept)."""
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
+    from serving import tokens as store
+    from serving.access import roles
+
+    cfg = settings()
+    if role not in roles():
+        raise click.BadParameter(f"{role!r} is not a role of {cfg.access_file}: one of {', '.join(roles())}")
+    with connect(cfg) as wh:
+        token, made = store.create(wh, role, dt.timedelta(days=days or cfg.api_token_days), cfg.user)
+    click.echo(token)
+    click.echo(f"role {made.role}, id {made.token_id}, expires {made.expires_at:%Y-%m-%d %H:%M} UTC; "
+               "shown once: keep it", err=True)  # fmt: skip
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+def tokens_revoke(token_id: str) -> None:
+    """Revoke a token by its id (the part after `c360_`): refused from the next request on."""
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
+    from serving import tokens as store
+
+    with connect(settings()) as wh:
+        if not store.revoke(wh, token_id):
+            raise click.ClickException(f"no active token with id {token_id}")
+    click.echo(f"revoked {token_id}")
+
+
+@tokens.command("list")
+def tokens_list() -> None:
+    """Every token: id, role, kind, who issued it, created, expires, revoked (never a secret)."""
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
+    from serving import tokens as store
+
+    with connect(settings()) as wh:
+        for row in store.listing(wh):
+            click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
+@cli.group()
+def serve() -> None:
+    """Serve c360 to people: the REST API (docs/serving.md)."""
+
+
+@serve.command("api")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve_api(host: str, port: int) -> None:
+    """The REST API v2 on the configured warehouse; OpenAPI docs at /docs."""
+    import uvicorn
+
+    from serving.api import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
 def main() -> None:
     """`c360`: the commands, then an exit without the interpreter's teardown (c360_cli/compat.py says why)."""
     try:

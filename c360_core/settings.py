@@ -49,6 +49,8 @@ class Settings:
     user: str  # the person behind a call, for the audit log: C360_USER when a front end sets it, else the OS user
     stock_event_storage: bool  # Dagster's own event storage instead of c360's batching one (compat switch-off)
     slow_exit: bool  # the CLI ends through the interpreter's teardown (c360_cli/compat.py)
+    api_rate_limit: int  # requests a minute per API token (docs/serving.md)
+    api_token_days: int  # days until a new API token expires
 
     @property
     def landing(self) -> Path:
@@ -92,6 +94,8 @@ class Settings:
             "C360_RETENTION": str(self.retention_file),
             "C360_STOCK_EVENT_STORAGE": str(self.stock_event_storage).lower(),
             "C360_SLOW_EXIT": str(self.slow_exit).lower(),
+            "C360_API_RATE_LIMIT": str(self.api_rate_limit),
+            "C360_API_TOKEN_DAYS": str(self.api_token_days),
         }  # not C360_USER: who calls is each process's own
         if self.partitions_start is not None:
             values["C360_PARTITIONS_START"] = self.partitions_start.isoformat()
@@ -133,6 +137,8 @@ def settings() -> Settings:
         user=os.environ.get("C360_USER") or getpass.getuser(),
         stock_event_storage=os.environ.get("C360_STOCK_EVENT_STORAGE", "").lower() in TRUE,
         slow_exit=os.environ.get("C360_SLOW_EXIT", "").lower() in TRUE,
+        api_rate_limit=int(os.environ.get("C360_API_RATE_LIMIT", "1000")),
+        api_token_days=int(os.environ.get("C360_API_TOKEN_DAYS", "90")),
         dbt_threads=int(os.environ.get("C360_DBT_THREADS", "2")),
         dagster_storage=(storage := Path(os.environ.get("C360_DAGSTER_STORAGE", data_dir / "dagster")).resolve()),
         dagster_logs=Path(os.environ.get("C360_DAGSTER_LOGS", storage / "logs")).resolve(),

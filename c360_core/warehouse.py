@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import io
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -54,10 +55,27 @@ def duckdb_config(cfg: Settings) -> dict[str, str]:
     return {"memory_limit": cfg.duckdb_memory_limit}
 
 
+OPEN_ATTEMPTS = 5
+
+
+def _open_duckdb(path: str, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    """Open the file; when another thread of the process opens it at the same instant, DuckDB refuses one of
+    the two ("Unique file handle conflict", ResourceInUseException): try again shortly (dbt's connection
+    does the same, profiles.yml `retries`)."""
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return duckdb.connect(path, config=config)
+        except duckdb.ResourceInUseException:
+            if attempt == OPEN_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
 class DuckDBWarehouse:
     def __init__(self, path, config: dict[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(path), config=config)
+        self.con = _open_duckdb(str(path), config)
 
     def execute(self, sql, params=None) -> None:
         self.con.execute(sql, params or [])

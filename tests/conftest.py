@@ -16,6 +16,7 @@ from orchestration.defs.dbt.project import ensure_manifest
 ensure_manifest()
 
 # the warehouse fixtures, for every test folder
+from tests.support.ml_warehouse import ml_built, ml_landing  # noqa: E402, F401
 from tests.support.warehouse import built, forked, fresh, instance, landing  # noqa: E402, F401
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,6 +8,7 @@ exactly what `mf` answers (docs/semantic-layer.md).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from c360_core.warehouse import Warehouse
@@ -39,12 +40,19 @@ class SemanticLayer:
         request = MetricFlowQueryRequest.create(saved_query_name=saved_query)
         return self.engine.explain(request).sql_statement.sql
 
-    def metric_sql(self, metrics: list[str], group_by: list[str] = (), where: list[str] = ()) -> str:
-        """The SQL of an ad-hoc query, as `mf query --metrics ... --group-by ... --where ...` runs it."""
+    def metric_sql(self, metrics: list[str], group_by: list[str] = (), where: list[str] = (),
+                   start: dt.date | None = None, end: dt.date | None = None) -> str:  # fmt: skip
+        """The SQL of an ad-hoc query, as `mf query --metrics ... --group-by ... --where ... --start-time ...
+        --end-time ...` runs it."""
         from metricflow.engine.metricflow_engine import MetricFlowQueryRequest  # noqa: PLC0415
 
-        request = MetricFlowQueryRequest.create(metric_names=metrics, group_by_names=list(group_by) or None,
-                                                where_constraints=list(where) or None)  # fmt: skip
+        request = MetricFlowQueryRequest.create(
+            metric_names=metrics,
+            group_by_names=list(group_by) or None,
+            where_constraints=list(where) or None,
+            time_constraint_start=dt.datetime.combine(start, dt.time()) if start else None,
+            time_constraint_end=dt.datetime.combine(end, dt.time()) if end else None,
+        )
         return self.engine.explain(request).sql_statement.sql
 
     def refresh(self, wh: Warehouse, saved_query: str) -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.ml.conftest import ML_AS_OF
 from tests.support import expected
+from tests.support.ml_warehouse import ML_AS_OF
 from tests.support.warehouse import frame
 
 AUDIENCES = Path(__file__).resolve().parents[2] / "dbt_project" / "audiences.yml"  # the committed audiences

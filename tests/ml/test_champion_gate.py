@@ -22,7 +22,7 @@ from c360_core.warehouse import connect
 from ml import churn, pipeline, registry
 from ml import features as feats
 from ml.modeling import SEED, scaled
-from tests.ml.conftest import ml_env
+from tests.support.ml_warehouse import ml_env
 from tests.support.warehouse import env, fork, frame, materialize_all
 
 MODEL = "c360-churn"

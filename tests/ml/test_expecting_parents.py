@@ -11,8 +11,8 @@ import datetime as dt
 
 import pandas as pd
 
-from tests.ml.conftest import ML_AS_OF
 from tests.ml.test_pipeline import frame
+from tests.support.ml_warehouse import ML_AS_OF
 from tests.support.warehouse import landing_of
 
 INTEREST = """

@@ -15,7 +15,7 @@ import pytest
 
 from c360_core.settings import settings
 from c360_core.warehouse import Warehouse, connect
-from tests.ml.conftest import ML_AS_OF, ml_env
+from tests.support.ml_warehouse import ML_AS_OF, ml_env
 from tests.support.warehouse import env, fork, materialize_all
 
 HOLDOUT_END = dt.datetime.combine(ML_AS_OF - dt.timedelta(days=90) + dt.timedelta(days=1), dt.time())

@@ -17,7 +17,7 @@ from c360_core.warehouse import connect
 from ml import features, registry
 from ml.catalog import SPECS
 from tests.ml import expected
-from tests.ml.conftest import ML_AS_OF
+from tests.support.ml_warehouse import ML_AS_OF
 from tests.support.warehouse import env, frame, landing_of, materialize_all
 
 

@@ -12,8 +12,8 @@ import pytest
 from c360_core.settings import settings
 from ml import registry
 from ml.features import GROUPS
-from tests.ml.conftest import build
 from tests.ml.test_pipeline import churn_aucs, frame
+from tests.support.ml_warehouse import build
 from tests.support.warehouse import env
 
 DEMOGRAPHICS = ["gender", "date_of_birth", "education_level", "marital_status", "number_of_children",

@@ -1,5 +1,6 @@
-"""A landing zone long enough for the models (a train cutoff 180 days back with history before it),
-built end to end once per target by a real Dagster run that trains, gates and scores."""
+"""The ML tests' (and the API's) warehouse: a landing zone long enough for the models (a train cutoff 180
+days back with history before it), built end to end once per target by a real Dagster run that trains, gates
+and scores."""
 
 from __future__ import annotations
 

@@ -1,0 +1,353 @@
+"""`c360 serve api`: the REST API v2 over the warehouse (docs/serving.md). OpenAPI docs at /docs.
+
+Every route answers as the caller's role (serving/access.py), every call leaves a row in audit.access_log,
+and every figure comes from a verified mart or from the semantic layer (MetricFlow renders the SQL of a
+metric query; the API runs it as the role), so the API, the dashboard and `mf` cannot disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import duckdb
+import psycopg
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlglot import exp
+
+from c360_core.settings import Settings, settings
+from c360_core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, duckdb_config
+from governance.audit import Access, record
+from serving import tokens
+from serving.access import Forbidden, Reader, reader
+from serving.limits import RateLimiter
+
+VERSION = "2.0"
+OAUTH_LIFETIME = dt.timedelta(hours=1)
+MAX_PAGE = 500
+SUMMARY = ("customer_id", "first_name", "last_name", "state", "rfm_segment", "churn_risk_band", "orders_count",
+           "total_order_value")  # fmt: skip
+PREDICTIONS = ("customer_id", "as_of_date", "churn_probability", "churn_risk_band", "predicted_clv", "cluster_id",
+               "cluster_name")  # fmt: skip
+bearer = HTTPBearer(auto_error=False)
+
+
+class Backend:
+    """The warehouse as the API uses it. DuckDB: one connection for the server's life, taken in turn (the
+    server is then the file's one writer: run the pipeline with it stopped, or serve from PostgreSQL).
+    PostgreSQL: a connection per call, switched to the caller's role."""
+
+    def __init__(self, cfg: Settings) -> None:
+        self.cfg = cfg
+        self._lock = threading.Lock()
+        self._duck: DuckDBWarehouse | None = None
+
+    @property
+    def postgres(self) -> bool:
+        return self.cfg.target == "postgres"
+
+    def open(self) -> None:
+        if not self.postgres:
+            if not self.cfg.duckdb_path.exists():
+                raise FileNotFoundError(f"no warehouse at {self.cfg.duckdb_path}: run `make demo` first")
+            self._duck = DuckDBWarehouse(self.cfg.duckdb_path, duckdb_config(self.cfg))
+        with self.owner() as wh:
+            wh.execute("create schema if not exists audit")
+
+    def close(self) -> None:
+        if self._duck is not None:
+            self._duck.close()
+            self._duck = None
+
+    @contextlib.contextmanager
+    def owner(self) -> Iterator[Warehouse]:
+        """The warehouse as its owner: tokens and the audit log."""
+        if self.postgres:
+            wh = PostgresWarehouse(self.cfg.pg_dsn)
+            try:
+                yield wh
+            finally:
+                wh.close()
+        else:
+            with self._lock:
+                yield self._duck
+
+    @contextlib.contextmanager
+    def as_role(self, who: Reader) -> Iterator[Warehouse]:
+        """The warehouse as the role: on PostgreSQL the server enforces the role's grants and row filters."""
+        with self.owner() as wh:
+            if self.postgres:
+                wh.execute(f'set role "{who.role}"')
+            yield wh
+
+
+@dataclass(frozen=True)
+class Caller:
+    token: tokens.Token
+    reader: Reader
+
+
+def _rows(columns: list[str], rows: list[tuple]) -> list[dict]:
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _region(who: Reader, postgres: bool, key: str = "customer_id") -> tuple[str, list]:
+    """The analyst's row filter on DuckDB (PostgreSQL applies its own row-level security)."""
+    if who.states is None or postgres:
+        return "", []
+    marks = ", ".join("?" for _ in who.states)
+    return f" and {key} in (select customer_id from marts.customers where state in ({marks}))", list(who.states)
+
+
+def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
+    """The token's role, after its check (401) and the rate limit (429)."""
+    backend, limiter = request.app.state.backend, request.app.state.limiter
+    if credentials is None:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    with backend.owner() as wh:
+        token = tokens.verify(wh, credentials.credentials)
+    if token is None:
+        raise HTTPException(401, "unknown, expired or revoked token", headers={"WWW-Authenticate": "Bearer"})
+    request.state.role = token.role
+    wait = limiter.hit(token.token_id)
+    if wait is not None:
+        raise HTTPException(429, f"more than {limiter.limit} requests a minute", headers={"Retry-After": str(wait)})
+    return Caller(token, reader(token.role))
+
+
+Who = Annotated[Caller, Depends(caller)]
+
+
+def create_app(cfg: Settings | None = None) -> FastAPI:
+    cfg = cfg or settings()
+    backend = Backend(cfg)
+    limiter = RateLimiter(cfg.api_rate_limit, 60.0)
+    layers: dict[str, object] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        backend.open()
+        try:
+            yield
+        finally:
+            backend.close()
+
+    app = FastAPI(title="c360 API", version=VERSION, lifespan=lifespan,
+                  description="Customer 360: profiles, predictions, segments, metrics and quality, as your role "
+                  "sees them. Authenticate with `Authorization: Bearer <token>` (`c360 tokens create`, or the "
+                  "OAuth 2.0 client-credentials endpoint /oauth/token).")  # fmt: skip
+    app.state.backend, app.state.limiter = backend, limiter
+
+    @app.middleware("http")
+    async def audit(request: Request, call_next):
+        started, clock = dt.datetime.now(dt.UTC).replace(tzinfo=None), time.perf_counter()
+        response = await call_next(request)
+        if request.url.path.startswith(("/api/", "/churnpred/", "/oauth/")):
+            statement = request.method + " " + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            role = getattr(request.state, "role", "anonymous")
+            error = None if response.status_code < 400 else f"HTTP {response.status_code}"
+            entry = Access("api", statement, role, started, (time.perf_counter() - clock) * 1000,
+                           getattr(request.state, "rows", None), error)  # fmt: skip
+            with backend.owner() as wh:
+                record(wh, entry, cfg.target)
+        return response
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(_request: Request, exc: Forbidden):
+        return JSONResponse({"detail": str(exc)}, status_code=403)
+
+    @app.exception_handler(psycopg.errors.InsufficientPrivilege)
+    async def denied(_request: Request, exc: psycopg.Error):
+        return JSONResponse({"detail": f"the warehouse refused: {str(exc).strip()}"}, status_code=403)
+
+    @app.exception_handler(duckdb.CatalogException)
+    @app.exception_handler(psycopg.errors.UndefinedTable)
+    async def missing(_request: Request, exc: Exception):
+        return JSONResponse({"detail": f"not built yet ({str(exc).splitlines()[0]}): run `c360 materialize`"},
+                            status_code=503)  # fmt: skip
+
+    def query(request: Request, who: Caller, sql: str, params: list | None = None) -> list[dict]:
+        with backend.as_role(who.reader) as wh:
+            columns, rows = wh.query(sql, params)
+        request.state.rows = len(rows)
+        return _rows(columns, rows)
+
+    @app.post("/oauth/token", tags=["auth"])
+    def oauth_token(request: Request, grant_type: Annotated[str, Form()], client_id: Annotated[str, Form()],
+                    client_secret: Annotated[str, Form()]):  # fmt: skip
+        """OAuth 2.0 client credentials: a token's id and secret buy a one-hour token of the same role."""
+        if grant_type != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, status_code=400)
+        with backend.owner() as wh:
+            client = tokens.verify(wh, f"{tokens.PREFIX}{client_id}_{client_secret}")
+            if client is None:
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            request.state.role = client.role
+            access, _ = tokens.create(wh, client.role, OAUTH_LIFETIME, f"oauth:{client_id}", kind="oauth")
+        return {"access_token": access, "token_type": "bearer", "expires_in": int(OAUTH_LIFETIME.total_seconds()),
+                "scope": client.role}  # fmt: skip
+
+    @app.get("/api/v2/customers/{customer_id}", tags=["customers"])
+    def customer(request: Request, who: Who, customer_id: str):
+        """One customer's 360 profile: attributes, orders, web activity, RFM, predictions and audiences."""
+        where, params = _region(who.reader, backend.postgres)
+        home = who.reader.home
+        found = query(request, who, f"select * from {home}.customer_360 where customer_id = ?{where}",
+                      [customer_id, *params])  # fmt: skip
+        if not found:
+            raise HTTPException(404, f"no customer {customer_id} that role {who.token.role} can see")
+        audiences = query(request, who, f"select segment_name, reason, assigned_at from {home}.customer_segments "
+                          "where customer_id = ? order by segment_name", [customer_id])  # fmt: skip
+        request.state.rows = 1
+        return jsonable_encoder({**found[0], "audiences": audiences})
+
+    @app.get("/api/v2/customers", tags=["customers"])
+    def customers(request: Request, who: Who, segment: str | None = None, state: str | None = None,
+                  churn_risk_band: str | None = None, page: Annotated[int, Query(ge=1)] = 1,
+                  page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50):  # fmt: skip
+        """Search customers by audience (segment), state and churn risk band, a page at a time."""
+        home = who.reader.home
+        where, params = _region(who.reader, backend.postgres)
+        for column, value in (("state", state), ("churn_risk_band", churn_risk_band)):
+            if value is not None:
+                where += f" and {column} = ?"
+                params.append(value)
+        if segment is not None:
+            where += f" and customer_id in (select customer_id from {home}.customer_segments where segment_name = ?)"
+            params.append(segment)
+        base = f"from {home}.customer_360 where true{where}"
+        total = query(request, who, f"select count(*) as n {base}", params)[0]["n"]
+        rows = query(request, who, f"select {', '.join(SUMMARY)} {base} order by customer_id limit ? offset ?",
+                     [*params, page_size, (page - 1) * page_size])  # fmt: skip
+        return jsonable_encoder({"page": page, "page_size": page_size, "total": total, "customers": rows})
+
+    @app.get("/api/v2/customers/{customer_id}/predictions", tags=["predictions"])
+    def customer_predictions(request: Request, who: Who, customer_id: str):
+        """The champions' latest predictions for one customer: churn, lifetime value and cluster."""
+        where, params = _region(who.reader, backend.postgres)
+        found = query(request, who, f"select {', '.join(PREDICTIONS)} from {who.reader.home}.customer_360 "
+                      f"where customer_id = ?{where}", [customer_id, *params])  # fmt: skip
+        if not found:
+            raise HTTPException(404, f"no customer {customer_id} that role {who.token.role} can see")
+        return jsonable_encoder(found[0])
+
+    @app.get("/api/v2/segments", tags=["segments"])
+    def segments(request: Request, who: Who):
+        """Every audience with its member count."""
+        where, params = _region(who.reader, backend.postgres)
+        return jsonable_encoder(query(request, who, "select segment_name as name, count(*) as members from "
+                                      f"{who.reader.home}.customer_segments where true{where} group by 1 order by 1",
+                                      params))  # fmt: skip
+
+    @app.get("/api/v2/segments/{name}/members", tags=["segments"], responses={200: {"content": {"text/csv": {}}}})
+    def members(request: Request, who: Who, name: str):
+        """An audience's members, as JSON or, with `Accept: text/csv`, as a CSV file."""
+        where, params = _region(who.reader, backend.postgres)
+        sql = (f"select customer_id, reason, assigned_at from {who.reader.home}.customer_segments "
+               f"where segment_name = ?{where} order by customer_id")  # fmt: skip
+        with backend.as_role(who.reader) as wh:
+            columns, rows = wh.query(sql, [name, *params])
+        request.state.rows = len(rows)
+        if not rows:
+            raise HTTPException(404, f"no members of {name!r} that role {who.token.role} can see")
+        if "text/csv" in request.headers.get("accept", ""):
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
+            return Response(out.getvalue(), media_type="text/csv",
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})  # fmt: skip
+        return jsonable_encoder({"segment": name, "members": _rows(columns, rows)})
+
+    @app.get("/api/v2/quality", tags=["quality"])
+    def quality(request: Request, who: Who):
+        """Each dataset's latest score, its trend, its failed checks and (for stewards) its rejects by reason."""
+        if not backend.postgres:  # PostgreSQL refuses by itself what the role was not granted
+            who.reader.need("marts")
+        scores = query(request, who, "select * from marts.data_quality_daily order by dataset")
+        rejects = None
+        if who.reader.everything:
+            rejects = []
+            with backend.as_role(who.reader) as wh:
+                _, tables = wh.query("select table_name from information_schema.tables where table_schema = 'raw' "
+                                     "and table_name like '%\\_\\_rejects' escape '\\' order by 1")  # fmt: skip
+                for (table,) in tables:
+                    _, counts = wh.query(f"select reason, count(*) from raw.{table} group by 1 order by 1")
+                    rejects += [{"source": table.removesuffix("__rejects"), "reason": r, "rows": n} for r, n in counts]
+        return jsonable_encoder({"datasets": scores, "rejects": rejects})
+
+    @app.get("/api/v2/metrics", tags=["metrics"])
+    def metrics(request: Request, who: Who, metrics: str, group_by: str | None = None,
+                where: Annotated[list[str] | None, Query()] = None, start: dt.date | None = None,
+                end: dt.date | None = None):  # fmt: skip
+        """Metrics through the semantic layer, as `mf query --metrics ... --group-by ... --where ...` answers
+        them: MetricFlow renders the SQL, over the marts the role reads (its share, for marketing and
+        consumers), and the API runs it as the role. `metrics` and `group_by` are comma-separated."""
+        layer = _layer(who.reader.home)
+        sql = layer.metric_sql(_split(metrics), _split(group_by), where or [], start, end)
+        return jsonable_encoder({"metrics": _split(metrics), "group_by": _split(group_by),
+                                 "rows": query(request, who, sql)})  # fmt: skip
+
+    def _layer(home: str):
+        from orchestration.lib.semantic import SemanticLayer  # noqa: PLC0415  (MetricFlow: ~0.5 s to import)
+
+        if home not in layers:
+            path = dbt_target(cfg) / "semantic_manifest.json"
+            if not path.exists():
+                raise HTTPException(503, f"{path} is missing: run `c360 materialize` first")
+            layers[home] = SemanticLayer(_in_schema(path, home, cfg), cfg.target)
+        return layers[home]
+
+    @app.get("/churnpred/api/v2/retail_churn_preds_data", tags=["beacon"])
+    def beacon(request: Request, who: Who, page: Annotated[int, Query(ge=1)] = 1,
+               page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE):  # fmt: skip
+        """The Beacon churn predictions feed: every scored customer's churn probability and risk band."""
+        where, params = _region(who.reader, backend.postgres)
+        base = f"from {who.reader.home}.customer_360 where churn_probability is not null{where}"
+        total = query(request, who, f"select count(*) as n {base}", params)[0]["n"]
+        rows = query(request, who, f"select customer_id, churn_probability, churn_risk_band, as_of_date {base} "
+                     "order by customer_id limit ? offset ?", [*params, page_size, (page - 1) * page_size])  # fmt: skip
+        return jsonable_encoder({"page": page, "page_size": page_size, "total": total, "data": rows})
+
+    return app
+
+
+def _split(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+def dbt_target(cfg: Settings) -> Path:
+    """dbt's target folder for this warehouse (orchestration/defs/dbt/project.py's dbt_target_path)."""
+    return cfg.data_dir / "dbt-target" / cfg.target
+
+
+def _in_schema(path: Path, schema: str, cfg: Settings) -> Path:
+    """The semantic manifest with every semantic model read from `schema` (a role's share has the marts'
+    names): written beside the original once per schema."""
+    if schema == "marts":
+        return path
+    doc = json.loads(path.read_text())
+    for model in doc["semantic_models"]:
+        relation = model["node_relation"]
+        if relation["schema_name"] == "marts":
+            relation["schema_name"] = schema
+            table = exp.to_table(
+                relation["relation_name"], dialect="postgres" if cfg.target == "postgres" else "duckdb"
+            )
+            table.set("db", exp.to_identifier(schema, quoted=True))
+            relation["relation_name"] = table.sql(dialect="postgres" if cfg.target == "postgres" else "duckdb")
+    out = path.with_name(f"semantic_manifest.{schema}.json")
+    out.write_text(json.dumps(doc))
+    return out
