@@ -179,9 +179,26 @@ def semantic_timing(results: list[dict]) -> list[str]:
     return lines
 
 
+def _api_lines(results: list[dict]) -> list[str]:
+    if not results:
+        return []
+    lines = ["## API latency (`c360 serve api`, bench/api.py)", "",
+             "The API in its own process on 127.0.0.1 over the DuckDB warehouse of the tier, after its models and "
+             "predictions are built; clients in threads, each kind of request a fixed number of times.", "",
+             "| customers | request | requests | concurrency | errors | p50 ms | p95 ms | p99 ms | max ms | "
+             "p95 target ms | measured |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
+    for r in results:
+        kind = r["stage"].removeprefix("api: ")
+        lines.append(f"| {r['customers']:,} | {kind} | {r['requests']} | {r['concurrency']} | {r['errors']} "
+                     f"| {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} "
+                     f"| {r['target_p95_ms']} | {r['measured_at'][:10]} |")  # fmt: skip
+    return [*lines, ""]
+
+
 def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     latency = [r for r in record["results"] if r["stage"] == "orders sensor latency"]
-    results = [r for r in record["results"] if r["stage"] != "orders sensor latency"]
+    api = [r for r in record["results"] if r["stage"].startswith("api: ")]
+    results = [r for r in record["results"] if r["stage"] != "orders sensor latency" and r not in api]
     lines = ["## Warehouse on DuckDB (`c360 materialize`)", ""]
     lines += ["| customers | days | stage | seconds | peak MiB | measured |", "|---:|---:|---|---:|---:|---|"]
     for r in results:
@@ -215,7 +232,7 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
         small, big = by_tier[tiers[0]], by_tier[tiers[-1]]
         ratios = ", ".join(f"{k} {big[k] / small[k]:.1f}x" for k in small if k in big and small[k])
         lines.append(f"- **Scaling {tiers[-1] // tiers[0]}x the customers:** {ratios}.")
-    return [*lines, "", *_latency_lines(latency)]
+    return [*lines, "", *_latency_lines(latency), *_api_lines(api)]
 
 
 def _machine(m: dict) -> str:

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ml, pg, report, semantic
+from bench import api, ml, pg, report, semantic
 from bench.measure import Measurement, dir_size, machine, run_stage
 from bench.report import render, render_ml
 from landing import path_for
@@ -26,6 +26,7 @@ END = dt.date(2026, 6, 30)
 ML_REPORT_CUSTOMERS = 10_000  # the tier whose model figures docs/ml.md reports
 
 
+API_TIERS = (10_000, 100_000)  # the tiers whose API latency is measured (issue 28: 100,000)
 BIG = 1_000_000  # from here: compressed landing files, and only the core warehouse stages
 
 
@@ -145,6 +146,8 @@ def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = 
         return results
     results += semantic.bench_semantic(customers, days, env, scratch)
     results += ml.bench_ml(customers, days, env)
+    if customers in API_TIERS:  # the API over the warehouse just built, predictions and all
+        results += api.bench_api(env, customers, days)
     if customers == ML_REPORT_CUSTOMERS:
         _save_ml_report(ml.report(env, customers, days))
     return results
@@ -192,7 +195,7 @@ def ml_report(scratch: Path, customers: int = 10_000, days: int = 365) -> None:
 
 def _family(stage: str) -> str:
     prefix = stage.split(":", 1)[0]
-    return prefix if prefix in ("ml", "semantic", "saved query") else "core"
+    return prefix if prefix in ("ml", "semantic", "saved query", "api") else "core"
 
 
 def _save(name: str, results: list[dict]) -> None:

@@ -209,11 +209,13 @@ def quality(datasets: tuple[str, ...]) -> None:
 @click.argument("query")
 @click.option("--as", "role", default=None, help="On PostgreSQL, run as this role (e.g. c360_marketing): the server "
               "enforces what it may see. Recorded in audit.access_log either way.")  # fmt: skip
-def sql(query: str, role: str | None) -> None:
-    """Run a SQL query on the configured warehouse and print the result as a table (audited)."""
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: the first 200 rows, readable; csv or json: every row, for a file or a program.")  # fmt: skip
+def sql(query: str, role: str | None, fmt: str) -> None:
+    """Run a SQL query on the configured warehouse and print the result (audited)."""
     from c360_cli.sql import run_sql
 
-    raise SystemExit(run_sql(query, role))
+    raise SystemExit(run_sql(query, role, fmt))
 
 
 @cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -272,6 +274,20 @@ def grants_apply() -> None:
         console.print(f"dropped (no longer in the access file): {', '.join(done.dropped)}")
 
 
+def _in_warehouse(work):
+    """work(wh) on the configured warehouse; its result."""
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
+
+    with connect(settings()) as wh:
+        return work(wh)
+
+
+def _print_rows(rows) -> None:
+    for row in rows:
+        click.echo("\t".join("" if v is None else str(v) for v in row))
+
+
 @cli.group()
 def tokens() -> None:
     """API tokens: each acts as one governance role (docs/serving.md)."""
@@ -301,26 +317,78 @@ def tokens_create(role: str, days: int | None) -> None:
 @click.argument("token_id")
 def tokens_revoke(token_id: str) -> None:
     """Revoke a token by its id (the part after `c360_`): refused from the next request on."""
-    from c360_core.settings import settings
-    from c360_core.warehouse import connect
     from serving import tokens as store
 
-    with connect(settings()) as wh:
-        if not store.revoke(wh, token_id):
-            raise click.ClickException(f"no active token with id {token_id}")
+    if not _in_warehouse(lambda wh: store.revoke(wh, token_id)):
+        raise click.ClickException(f"no active token with id {token_id}")
     click.echo(f"revoked {token_id}")
 
 
 @tokens.command("list")
 def tokens_list() -> None:
     """Every token: id, role, kind, who issued it, created, expires, revoked (never a secret)."""
-    from c360_core.settings import settings
-    from c360_core.warehouse import connect
     from serving import tokens as store
 
+    _print_rows(_in_warehouse(store.listing))
+
+
+@cli.group()
+def webhooks() -> None:
+    """Business webhooks: subscriptions and their deliveries (docs/serving.md)."""
+
+
+@webhooks.command("subscribe")
+@click.option("--url", required=True, help="Where to POST the events.")
+@click.option("--events", required=True, help="Comma-separated: audience.entered, audience.exited, "
+              "churn_risk.became_high, quality.dropped, anomaly.detected.")  # fmt: skip
+@click.option("--secret", default=None, help="The HMAC-SHA256 signing secret (default: a random one, printed).")
+def webhooks_subscribe(url: str, events: str, secret: str | None) -> None:
+    """Subscribe a URL to events found from now on; prints its id and signing secret."""
+    from c360_core.settings import settings
+    from c360_core.warehouse import connect
+    from webhooks import store
+
     with connect(settings()) as wh:
-        for row in store.listing(wh):
-            click.echo("\t".join("" if v is None else str(v) for v in row))
+        try:
+            made = store.subscribe(wh, url, [e.strip() for e in events.split(",") if e.strip()], secret)
+        except ValueError as err:
+            raise click.BadParameter(str(err)) from err
+    click.echo(f"subscription {made.subscription_id}: {', '.join(made.events)} -> {made.url}")
+    click.echo(f"signing secret: {made.secret}")
+
+
+@webhooks.command("unsubscribe")
+@click.argument("subscription_id")
+def webhooks_unsubscribe(subscription_id: str) -> None:
+    """Stop a subscription."""
+    from webhooks import store
+
+    if not _in_warehouse(lambda wh: store.unsubscribe(wh, subscription_id)):
+        raise click.ClickException(f"no active subscription {subscription_id}")
+    click.echo(f"unsubscribed {subscription_id}")
+
+
+@webhooks.command("list")
+def webhooks_list() -> None:
+    """Active subscriptions: id, events, URL, last event delivered."""
+    from webhooks import store
+
+    subs = _in_warehouse(store.subscriptions)
+    _print_rows([(s.subscription_id, ",".join(s.events), s.url, s.delivered_through) for s in subs])
+
+
+@webhooks.command("deliveries")
+@click.option("--limit", default=50, show_default=True)
+def webhooks_deliveries(limit: int) -> None:
+    """The latest delivery attempts: when, subscription, event, attempt, HTTP status, error."""
+    from webhooks import store
+
+    def latest(wh):
+        store.ensure(wh)
+        return wh.query(f"select attempted_at, subscription_id, event_no, attempt, status_code, error "
+                        f"from {store.DELIVERIES} order by attempted_at desc limit ?", [limit])[1]  # fmt: skip
+
+    _print_rows(_in_warehouse(latest))
 
 
 @cli.group()

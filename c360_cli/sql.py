@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import decimal
+import io
+import json
 import time
 
+import click
 import duckdb
 import psycopg
 from rich.console import Console
@@ -15,9 +20,29 @@ from c360_core.warehouse import connect
 from governance.audit import Access, record
 
 MAX_ROWS = 200
+FORMATS = ("table", "csv", "json")
 
 
-def run_sql(query: str, role: str | None = None) -> int:
+def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
+    """Every row as CSV (a header, then the values; NULL is empty) or as JSON (a list of objects)."""
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return out.getvalue()
+    return json.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=_json_value) + "\n"
+
+
+def _json_value(value):
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # exact: 12.30 stays 12.30
+    if isinstance(value, dt.date | dt.datetime | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def run_sql(query: str, role: str | None = None, fmt: str = "table") -> int:
     """Run the query (on Postgres as `role`, which the server then enforces) and log it in audit.access_log."""
     cfg = settings()
     out, err = Console(), Console(stderr=True)
@@ -42,6 +67,9 @@ def run_sql(query: str, role: str | None = None) -> int:
     if error:
         err.print(f"[red]SQL error:[/] {error}")
         return 1
+    if fmt != "table":  # every row, for a file or another program
+        click.echo(render(columns, rows, fmt), nl=False)
+        return 0
     table = Table(*columns)
     for row in rows[:MAX_ROWS]:
         table.add_row(*("∅" if v is None else str(v) for v in row))

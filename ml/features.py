@@ -58,8 +58,10 @@ def cutoffs(wh: Warehouse) -> Cutoffs:
     return Cutoffs(dates, int(lookback.iloc[0]) if len(lookback) else 0, int(frame["horizon_days"].iloc[0]))
 
 
-def load(wh: Warehouse, role: str, labels: bool = False, buyers_only: bool = True) -> pd.DataFrame:
-    """The feature rows of one cutoff role (with its labels), ordered by customer for reproducibility."""
+def load(wh: Warehouse, role: str, labels: bool = False, buyers_only: bool = True,
+         customer_id: str | None = None) -> pd.DataFrame:  # fmt: skip
+    """The feature rows of one cutoff role (with its labels), ordered by customer for reproducibility; one
+    customer's row alone with `customer_id`."""
     assert role in ROLES
     columns = ", ".join(f"features.{c}" for c in ["customer_id", "is_buyer", "lookback_days", *ALL_FEATURES])
     label_columns = ", labels.is_churned, labels.future_orders, labels.future_revenue" if labels else ""
@@ -70,10 +72,14 @@ def load(wh: Warehouse, role: str, labels: bool = False, buyers_only: bool = Tru
         else ""
     )
     where = " and features.is_buyer" if buyers_only else ""
+    params = [role]
+    if customer_id is not None:
+        where += " and features.customer_id = ?"
+        params.append(customer_id)
     frame = wh.fetch_frame(
         f"select {columns}{label_columns} from ml.customer_features as features{join}"
         f" where features.cutoff_role = ?{where} order by features.customer_id",
-        [role],
+        params,
     )
     for column in ALL_FEATURES:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")

@@ -212,7 +212,7 @@ def gate(cfg: Settings, key: str) -> Report:
         return Report(key, "kept", "no new version to judge", champion_version, champion_version)
     with connect(cfg) as wh:
         _, holdout = _frames(wh, family)
-    empty = _without_data(_features(challenger), holdout)
+    empty = _without_data(features_of(challenger), holdout)
     if empty:
         why = f"refused: the challenger needs features with no data in the holdout now: {empty}"
         _record(mlc, family, challenger, why, None)
@@ -220,7 +220,7 @@ def gate(cfg: Settings, key: str) -> Report:
         return Report(key, "refused", f"version {challenger.version} {why}", int(challenger.version),
                       champion_version)  # fmt: skip
     higher = challenger.tags.get("c360.higher_is_better") == "True"
-    new = family.evaluate(registry.load(family.model_name, challenger.version), holdout, _features(challenger))
+    new = family.evaluate(registry.load(family.model_name, challenger.version), holdout, features_of(challenger))
     old, why = _champion_score(family, champion, holdout)
     if old is None:
         promote = True
@@ -239,7 +239,8 @@ def gate(cfg: Settings, key: str) -> Report:
                   int(challenger.version), winner, metrics)  # fmt: skip
 
 
-def _features(version) -> list[str]:
+def features_of(version) -> list[str]:
+    """The features a registered version was trained on (its tag)."""
     return version.tags["c360.features"].split(",")
 
 
@@ -251,10 +252,10 @@ def _without_data(features: list[str], frame: pd.DataFrame) -> list[str]:
 def _champion_score(family: Family, champion, holdout: pd.DataFrame) -> tuple[float | None, str]:
     if champion is None:
         return None, "no champion yet"
-    missing = _without_data(_features(champion), holdout)
+    missing = _without_data(features_of(champion), holdout)
     if missing:
         return None, f"the champion (version {champion.version}) needs features with no data now: {missing}"
-    return family.evaluate(registry.load(family.model_name, champion.version), holdout, _features(champion)), ""
+    return family.evaluate(registry.load(family.model_name, champion.version), holdout, features_of(champion)), ""
 
 
 def _record(mlc, family: Family, challenger, decision: str, figures: tuple[float, float | None] | None) -> None:
@@ -285,7 +286,7 @@ def score(cfg: Settings, key: str) -> Report:
     with connect(cfg) as wh:
         cutoffs = feats.cutoffs(wh)
         rows = feats.load(wh, "score")
-        features = _features(champion)
+        features = features_of(champion)
         missing = _without_data(features, rows)
         if missing:
             raise MLError(f"{family.model_name} version {champion.version} needs {missing}, which have no data today; "

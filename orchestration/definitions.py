@@ -7,7 +7,8 @@ assets, checks, jobs, schedules and sensors in its `definitions.py`, and they ar
 - ml: training, the champion gates and scoring, weekly and daily;
 - audiences, semantic: the Python assets between the dbt models;
 - governance: grants after the marts, daily retention;
-- alerts: failed runs posted to the webhook.
+- alerts: failed runs posted to the webhook;
+- webhooks: business events (audiences, churn risk, quality) delivered to their subscribers.
 
 Every run carries c360/warehouse=<target>; dagster.yaml lets one such run write at a time.
 """
@@ -22,9 +23,11 @@ from orchestration.defs.ingest import definitions as ingest
 from orchestration.defs.ml import definitions as ml
 from orchestration.defs.quality import definitions as quality
 from orchestration.defs.semantic import definitions as semantic
+from orchestration.defs.webhooks import definitions as webhooks
 
 defs = dg.Definitions.merge(
     ingest.defs, dbt.defs, quality.defs, ml.defs, audiences.defs, semantic.defs, governance.defs, alerts.defs,
+    webhooks.defs,
     # DuckDB allows one writing process per file: steps run one after another in one process,
     # so the loaders and dbt never hold the warehouse at the same time.
     dg.Definitions(executor=dg.in_process_executor),

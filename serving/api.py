@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -25,14 +26,18 @@ from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
 from sqlglot import exp
 
 from c360_core.settings import Settings, settings
 from c360_core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, duckdb_config
 from governance.audit import Access, record
+from ml.ondemand import NotScorable, OnDemandChurn
+from ml.pipeline import MLError
 from serving import tokens
 from serving.access import Forbidden, Reader, reader
 from serving.limits import RateLimiter
+from webhooks import store
 
 VERSION = "2.0"
 OAUTH_LIFETIME = dt.timedelta(hours=1)
@@ -135,6 +140,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     backend = Backend(cfg)
     limiter = RateLimiter(cfg.api_rate_limit, 60.0)
     layers: dict[str, object] = {}
+    scorer = OnDemandChurn(cfg)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
@@ -321,7 +327,73 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
                      "order by customer_id limit ? offset ?", [*params, page_size, (page - 1) * page_size])  # fmt: skip
         return jsonable_encoder({"page": page, "page_size": page_size, "total": total, "data": rows})
 
+    @app.post("/api/v2/predictions/churn", tags=["predictions"])
+    def churn_now(request: Request, who: Who, asked: ScoreIn):
+        """Score one customer now with the churn champion, from today's features, with its top reasons: the
+        same model, row and reasons as the daily scoring run. Roles that read the marts (a regional analyst:
+        its region's customers)."""
+        if "marts" not in who.reader.schemas:
+            raise Forbidden(f"role {who.token.role} may not score customers")
+        where, params = _region(who.reader, backend.postgres)
+        visible = query(request, who, f"select customer_id from marts.customer_360 where customer_id = ?{where}",
+                        [asked.customer_id, *params])  # fmt: skip
+        if not visible:
+            raise HTTPException(404, f"no customer {asked.customer_id} that role {who.token.role} can see")
+        with backend.owner() as wh:  # the features hold personal data no role reads directly
+            try:
+                scored = scorer.score(wh, asked.customer_id)
+            except NotScorable as err:
+                raise HTTPException(422, str(err)) from err
+            except MLError as err:
+                raise HTTPException(503, str(err)) from err
+        request.state.rows = 1
+        return {**dataclasses.asdict(scored), "scored_at": dt.datetime.now(dt.UTC).replace(tzinfo=None).isoformat()}
+
+    @app.get("/api/v2/webhooks", tags=["webhooks"])
+    def webhook_list(request: Request, who: Who):
+        """Active business-webhook subscriptions (stewards and producers)."""
+        _manager(who)
+        with backend.owner() as wh:
+            subs = store.subscriptions(wh)
+        request.state.rows = len(subs)
+        return [{"id": s.subscription_id, "url": s.url, "events": list(s.events),
+                 "delivered_through": s.delivered_through} for s in subs]  # fmt: skip
+
+    @app.post("/api/v2/webhooks", tags=["webhooks"], status_code=201)
+    def webhook_subscribe(who: Who, subscription: WebhookIn):
+        """Subscribe a URL to business events; the answer holds the signing secret, shown this once."""
+        _manager(who)
+        with backend.owner() as wh:
+            try:
+                made = store.subscribe(wh, subscription.url, subscription.events, subscription.secret)
+            except ValueError as err:
+                raise HTTPException(422, str(err)) from err
+        return {"id": made.subscription_id, "url": made.url, "events": list(made.events), "secret": made.secret}
+
+    @app.delete("/api/v2/webhooks/{subscription_id}", tags=["webhooks"], status_code=204)
+    def webhook_unsubscribe(who: Who, subscription_id: str):
+        _manager(who)
+        with backend.owner() as wh:
+            if not store.unsubscribe(wh, subscription_id):
+                raise HTTPException(404, f"no active subscription {subscription_id}")
+        return Response(status_code=204)
+
     return app
+
+
+class ScoreIn(BaseModel):
+    customer_id: str
+
+
+class WebhookIn(BaseModel):
+    url: str
+    events: list[str]
+    secret: str | None = None
+
+
+def _manager(who: Caller) -> None:
+    if not who.reader.everything:
+        raise Forbidden(f"role {who.token.role} may not manage webhooks")
 
 
 def _split(value: str | None) -> list[str]:

@@ -1,5 +1,8 @@
 """The CLI against a built warehouse: `c360 sql`, `materialize`, `quality`, `grants apply` and `simulate-shop`."""
 
+import csv
+import io
+import json
 import re
 
 import psycopg
@@ -9,8 +12,9 @@ from click.testing import CliRunner
 from c360_cli.main import cli
 from c360_core.settings import settings
 from c360_core.warehouse import connect
+from tests.support import expected
 from tests.support.readers import all_records
-from tests.support.warehouse import PG_ADMIN, env, landing_of
+from tests.support.warehouse import AS_OF, PG_ADMIN, env, landing_of
 
 
 def test_sql_prints_a_table(built):
@@ -19,6 +23,22 @@ def test_sql_prints_a_table(built):
         result = CliRunner().invoke(cli, ["sql", "select count(*) as n from marts.customer_360"])
     assert result.exit_code == 0, result.output
     assert f"{len(customers)}" in result.output and "1 row(s)" in result.output
+
+
+def test_sql_as_csv_and_json_gives_every_row_exactly(built):
+    landing = landing_of(built)
+    states = {c: r["state"] for c, r in expected.latest(landing, "customers", "customer_id").items()}
+    totals = {c: str(v["total_order_value"]) for c, v in expected.customer_orders(landing, AS_OF).items()
+              if c in states}  # fmt: skip
+    with env(built):
+        as_csv = CliRunner().invoke(cli, ["sql", "--format", "csv",
+                                          "select customer_id, state from marts.customers order by 1"])  # fmt: skip
+        as_json = CliRunner().invoke(cli, ["sql", "--format", "json", "select customer_id, total_order_value "
+                                           "from marts.customer_360 where orders_count > 0"])  # fmt: skip
+    assert as_csv.exit_code == 0 and as_json.exit_code == 0, as_csv.output + as_json.output
+    rows = list(csv.reader(io.StringIO(as_csv.stdout)))
+    assert rows[0] == ["customer_id", "state"] and {c: s for c, s in rows[1:]} == states  # every row, not 200
+    assert {r["customer_id"]: r["total_order_value"] for r in json.loads(as_json.stdout)} == totals  # exact cents
 
 
 def test_bad_sql_exits_non_zero_with_the_error(built):

@@ -19,7 +19,7 @@ from orchestration.defs.ingest.late_files import late_file_requests
 from orchestration.plan import RANGE_END, RANGE_START, plan
 from orchestration.plan import selection as _selection
 from tests.support.readers import read_records
-from tests.support.warehouse import env, materialize_all, webhook
+from tests.support.warehouse import env, materialize_all, receiver
 
 DAYS = ["2026-01-02", "2026-01-03", "2026-01-04"]
 
@@ -104,7 +104,7 @@ def test_a_late_file_re_runs_its_partition(fresh, instance):
 def test_a_failed_run_posts_an_alert_to_the_webhook(fresh, instance):
     broken = fresh.landing / path_for("brands", "2026-01")
     broken.write_text("<brands><brand>not closed")  # an unreadable file fails the run
-    with webhook() as (url, received), env({"C360_ALERT_WEBHOOK_URL": url}):
+    with receiver() as hook, env({"C360_ALERT_WEBHOOK_URL": hook.url}):
         assert not materialize_all('key:"raw/brands"', "2026-01-01...2026-01-01", instance=instance)
         run = instance.get_runs(limit=1)[0]
         failure = instance.get_records_for_run(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records[0]
@@ -115,8 +115,8 @@ def test_a_failed_run_posts_an_alert_to_the_webhook(fresh, instance):
             dagster_event=failure.event_log_entry.dagster_event,
         ).for_run_failure()
         run_failure_alert(context)
-    assert len(received) == 1
-    alert = received[0]
+    assert len(hook.bodies) == 1
+    alert = hook.bodies[0]
     assert alert["event"] == "run_failure" and alert["run_id"] == run.run_id
     assert alert["failed_steps"] == ["raw__brands"] and alert["tags"]["c360/warehouse"] == fresh.target
 

@@ -35,9 +35,9 @@ from tests.support.warehouse import (
     landing_of,
     materialize_all,
     query,
+    receiver,
     require_postgres,
     target_env,
-    webhook,
 )
 
 CONTRACTS = {c.dataset: c for c in contracts()}
@@ -125,10 +125,10 @@ def defective(request, defective_landing, tmp_path_factory) -> Iterator[dict[str
     as_of = DEFECT_END + dt.timedelta(days=1)
     values = {**target_env(request.param, data_dir, database), "C360_AS_OF_DATE": as_of.isoformat(),
               "C360_QUALITY_MIN_SCORE": "99.9"}  # fmt: skip
-    with webhook() as (url, received), env({**values, "C360_ALERT_WEBHOOK_URL": url}):
+    with receiver() as hook, env({**values, "C360_ALERT_WEBHOOK_URL": hook.url}):
         # defects lower scores but break no blocking check, so everything builds
         assert materialize_all(), f"the materialization of defective data failed on {request.param}"
-    yield {**values, "alerts": json.dumps(received)}
+    yield {**values, "alerts": json.dumps(hook.bodies)}
     if request.param == "postgres":
         drop_database(database)
 

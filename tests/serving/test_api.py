@@ -155,6 +155,29 @@ def test_predictions_and_the_beacon_feed_are_the_champions(api):
     )
 
 
+def test_on_demand_churn_scoring_equals_the_champions_daily_scores(api, files):
+    sql = ("select customer_id, churn_probability, churn_risk_band, reason_1, reason_2, reason_3, model_version "
+           "from ml.churn_predictions")  # fmt: skip
+    batch = {r[0]: r[1:] for r in query(api.values, sql)}
+    steward = {"Authorization": f"Bearer {api.tokens['c360_steward']}"}
+    for customer in sorted(batch)[:5]:
+        answer = requests.post(api.url + "/api/v2/predictions/churn", json={"customer_id": customer},
+                               headers=steward, timeout=60)  # fmt: skip
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        probability, band, *reasons, version = batch[customer]
+        assert body["churn_probability"] == pytest.approx(probability)
+        assert body["churn_risk_band"] == band and body["model_version"] == version
+        assert body["reasons"] == [r for r in reasons if r]
+    never_bought = sorted(set(files["crm"]) - set(files["orders"]))[0]
+    refused = requests.post(api.url + "/api/v2/predictions/churn", json={"customer_id": never_bought},
+                            headers=steward, timeout=60)  # fmt: skip
+    assert refused.status_code == 422 and "buyers" in refused.text
+    marketing = {"Authorization": f"Bearer {api.tokens['c360_marketing']}"}
+    assert requests.post(api.url + "/api/v2/predictions/churn", json={"customer_id": sorted(batch)[0]},
+                         headers=marketing, timeout=60).status_code == 403  # fmt: skip
+
+
 def test_a_metric_query_equals_the_files(api, files):
     body = api.get("/api/v2/metrics", params={"metrics": "total_customers", "group_by": "customer__state"}).json()
     got = {r["customer__state"]: r["total_customers"] for r in body["rows"]}
@@ -280,8 +303,24 @@ def test_above_the_rate_limit_a_token_gets_429_with_retry_after(ml_built):
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
 
 
+def test_stewards_manage_webhook_subscriptions_and_others_may_not(api):
+    steward = {"Authorization": f"Bearer {api.tokens['c360_steward']}"}
+    wanted = {"url": "http://127.0.0.1:9/hooks", "events": ["audience.entered", "quality.dropped"]}
+    made = requests.post(api.url + "/api/v2/webhooks", json=wanted, headers=steward, timeout=30)
+    assert made.status_code == 201 and len(made.json()["secret"]) == 64
+    listed = {s["id"]: s for s in api.get("/api/v2/webhooks").json()}
+    assert listed[made.json()["id"]]["events"] == ["audience.entered", "quality.dropped"]
+    bad = requests.post(api.url + "/api/v2/webhooks", json={**wanted, "events": ["audience.joined"]}, headers=steward,
+                        timeout=30)  # fmt: skip
+    assert bad.status_code == 422 and "audience.joined" in bad.text
+    assert api.get("/api/v2/webhooks", role="c360_marketing").status_code == 403
+    gone = requests.delete(f"{api.url}/api/v2/webhooks/{made.json()['id']}", headers=steward, timeout=30)
+    assert gone.status_code == 204 and made.json()["id"] not in {s["id"] for s in api.get("/api/v2/webhooks").json()}
+
+
 def test_the_openapi_document_lists_every_route(api):
     paths = set(requests.get(api.url + "/openapi.json", timeout=30).json()["paths"])
     assert {"/api/v2/customers/{customer_id}", "/api/v2/customers", "/api/v2/customers/{customer_id}/predictions",
             "/api/v2/segments", "/api/v2/segments/{name}/members", "/api/v2/metrics", "/api/v2/quality",
-            "/churnpred/api/v2/retail_churn_preds_data", "/oauth/token"} <= paths  # fmt: skip
+            "/churnpred/api/v2/retail_churn_preds_data", "/oauth/token", "/api/v2/predictions/churn",
+            "/api/v2/webhooks"} <= paths  # fmt: skip

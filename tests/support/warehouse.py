@@ -11,6 +11,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
@@ -48,24 +49,40 @@ def require_postgres() -> None:
         )
 
 
-@contextlib.contextmanager
-def webhook() -> Iterator[tuple[str, list[dict]]]:
-    """A local HTTP receiver for alerts: yields its URL and the JSON bodies POSTed to it."""
-    received: list[dict] = []
+@dataclass
+class Hook:
+    """A local HTTP receiver's URL and what it got: every call (headers, raw body, the status it answered)."""
 
-    class Receiver(BaseHTTPRequestHandler):
+    url: str
+    calls: list[dict] = field(default_factory=list)
+
+    @property
+    def bodies(self) -> list[dict]:
+        return [json.loads(c["body"]) for c in self.calls]
+
+
+@contextlib.contextmanager
+def receiver(failures: int = 0) -> Iterator[Hook]:
+    """A local HTTP endpoint for alerts and webhooks: it answers the first `failures` POSTs with HTTP 500,
+    then 204."""
+    hook = Hook("")
+
+    class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(204)
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            status = 500 if len(hook.calls) < failures else 204
+            hook.calls.append({"headers": dict(self.headers), "body": body, "status": status})
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args):
             pass
 
-    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    server = HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    hook.url = f"http://127.0.0.1:{server.server_port}/hooks"
     try:
-        yield f"http://127.0.0.1:{server.server_port}/alerts", received
+        yield hook
     finally:
         server.shutdown()
 
