@@ -80,6 +80,18 @@ def nothing_left_in_the_project() -> Iterator[None]:
     assert changed == [], f"the tests left these in the repository: {changed[:20]}"
 
 
+def _group(item: pytest.Item, on_postgres: bool) -> str:
+    """`make test` runs two pytest-xdist workers (--dist loadgroup), which hand out whole groups. Every
+    PostgreSQL test is one group and every DuckDB test another, so each worker builds only its own target's
+    shared warehouses, and only one worker ever changes the server's roles (they are cluster-wide). The tests
+    of neither target go by module (a module's fixtures are built once), to whichever worker is free."""
+    if on_postgres:
+        return "postgres"
+    if "duckdb" in getattr(getattr(item, "callspec", None), "params", {}).values():
+        return "duckdb"
+    return item.nodeid.split("::")[0]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The `postgres` mark is on exactly the tests that run on the PostgreSQL target (a parameter
     "postgres"), so `-m "not postgres"` runs everything else and nothing of PostgreSQL."""
@@ -88,9 +100,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         on_postgres = "postgres" in getattr(getattr(item, "callspec", None), "params", {}).values()
         if on_postgres != (item.get_closest_marker("postgres") is not None):
             wrong.append(item.nodeid)
-        # `make test` runs two pytest-xdist workers (--dist loadgroup): one takes every PostgreSQL test, the
-        # other the rest, so each builds only its own target's shared warehouses, and only one worker ever
-        # changes the server's roles (they are cluster-wide)
-        item.add_marker(pytest.mark.xdist_group("postgres" if on_postgres else "duckdb-and-the-rest"))
+        item.add_marker(pytest.mark.xdist_group(_group(item, on_postgres)))
     if wrong:
         raise pytest.UsageError(f"the postgres mark is missing or too much on: {wrong}")

@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=current_state_materialization()) }}
 -- Each product as the latest catalogue snapshot shows it.
 with
 

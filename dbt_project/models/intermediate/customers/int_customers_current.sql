@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=current_state_materialization()) }}
 -- The latest CRM record of each customer.
 with
 

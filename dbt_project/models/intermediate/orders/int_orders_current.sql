@@ -1,4 +1,4 @@
-{{ config(materialized='table') }}
+{{ config(materialized=current_state_materialization()) }}
 -- The current state of each order: its latest version. _loaded_at is when any version of the order
 -- last arrived, so an order whose status changed is taken in again by the incremental models.
 with
