@@ -42,11 +42,10 @@ def bench_semantic(customers: int, days: int, env: dict[str, str], scratch: Path
 def answer_times() -> dict[str, float]:
     from c360_core.settings import settings  # noqa: PLC0415  (the environment is the warehouse's)
     from c360_core.warehouse import connect  # noqa: PLC0415
-    from orchestration.defs.dbt.project import dbt_target_path  # noqa: PLC0415
     from orchestration.lib.semantic import SemanticLayer  # noqa: PLC0415
 
     cfg = settings()
-    layer = SemanticLayer(dbt_target_path(cfg) / "semantic_manifest.json", cfg.target)
+    layer = SemanticLayer(cfg.dbt_target / "semantic_manifest.json", cfg.target)
     times = {}
     with connect(cfg) as wh:
         for name in layer.saved_queries:

@@ -57,6 +57,11 @@ class Settings:
         return self.data_dir / "landing"
 
     @property
+    def dbt_target(self) -> Path:
+        """dbt's target folder for this warehouse: its manifests name this warehouse's relations."""
+        return self.data_dir / "dbt-target" / self.target
+
+    @property
     def mlflow_artifacts(self) -> Path:
         """Where MLflow keeps models and plots (the tracking store keeps only their metadata)."""
         return self.data_dir / "mlartifacts"

@@ -70,6 +70,7 @@ class Backend:
             self._duck = DuckDBWarehouse(self.cfg.duckdb_path, duckdb_config(self.cfg))
         with self.owner() as wh:
             wh.execute("create schema if not exists audit")
+            tokens.ensure(wh)
 
     def close(self) -> None:
         if self._duck is not None:
@@ -310,7 +311,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         from orchestration.lib.semantic import SemanticLayer  # noqa: PLC0415  (MetricFlow: ~0.5 s to import)
 
         if home not in layers:
-            path = dbt_target(cfg) / "semantic_manifest.json"
+            path = cfg.dbt_target / "semantic_manifest.json"
             if not path.exists():
                 raise HTTPException(503, f"{path} is missing: run `c360 materialize` first")
             layers[home] = SemanticLayer(_in_schema(path, home, cfg), cfg.target)
@@ -398,11 +399,6 @@ def _manager(who: Caller) -> None:
 
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def dbt_target(cfg: Settings) -> Path:
-    """dbt's target folder for this warehouse (orchestration/defs/dbt/project.py's dbt_target_path)."""
-    return cfg.data_dir / "dbt-target" / cfg.target
 
 
 def _in_schema(path: Path, schema: str, cfg: Settings) -> Path:

@@ -58,12 +58,16 @@ def create(wh: Warehouse, role: str, lifetime: dt.timedelta, issued_by: str, kin
     return f"{PREFIX}{token_id}_{secret}", Token(token_id, role, kind, now + lifetime)
 
 
+def ensure(wh: Warehouse) -> None:
+    create_table(wh, TABLE, COLUMNS)
+
+
 def verify(wh: Warehouse, token: str) -> Token | None:
-    """The token's identity if it is known, unexpired and not revoked; else None (the caller answers 401)."""
+    """The token's identity if it is known, unexpired and not revoked; else None (the caller answers 401).
+    On every request: the table is made once, when the API starts (`ensure`)."""
     parts = split(token)
     if parts is None:
         return None
-    create_table(wh, TABLE, COLUMNS)
     _, rows = wh.query(
         f"select secret_sha256, role_name, kind, expires_at, revoked_at from {TABLE} where token_id = ?", [parts[0]]
     )

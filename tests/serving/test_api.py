@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import io
+import math
 import threading
 import time
 from collections import Counter
@@ -28,6 +29,7 @@ from c360_core.warehouse import connect
 from governance.grants import load_access
 from serving import tokens
 from serving.api import create_app
+from serving.limits import RateLimiter
 from tests.support import expected
 from tests.support.ml_warehouse import ML_AS_OF
 from tests.support.warehouse import env, landing_of, query
@@ -297,10 +299,30 @@ def test_every_call_leaves_an_audit_row(api):
 def test_above_the_rate_limit_a_token_gets_429_with_retry_after(ml_built):
     token = issue(ml_built, "c360_steward")
     with serve(ml_built, api_rate_limit=5) as url:
+        started = time.monotonic()
         answers = [requests.get(url + "/api/v2/segments", headers={"Authorization": f"Bearer {token}"}, timeout=30)
                    for _ in range(6)]  # fmt: skip
+        elapsed = time.monotonic() - started
     assert [a.status_code for a in answers] == [200] * 5 + [429]
-    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+    # the first request's slot frees 60 s after it was counted, which was at most `elapsed` ago
+    assert 60 - math.ceil(elapsed) <= int(answers[-1].headers["Retry-After"]) <= 60
+
+
+def test_the_limit_slides_and_retry_after_is_when_the_oldest_request_leaves_the_window():
+    now = [100.0]
+    limiter = RateLimiter(3, 60.0, clock=lambda: now[0])
+    for at in (100.0, 110.0, 125.5):
+        now[0] = at
+        assert limiter.hit("a") is None
+    now[0] = 130.0
+    assert limiter.hit("a") == 30  # the request of 100.0 leaves the window at 160.0
+    assert limiter.hit("b") is None  # each token has its own window
+    now[0] = 160.0
+    assert limiter.hit("a") is None  # ... and a refused request did not count
+    assert limiter.hit("a") == 10  # 110.0 leaves at 170.0
+    now[0] = 185.6  # 110.0 and 125.5 have left: two free slots
+    assert limiter.hit("a") is None and limiter.hit("a") is None
+    assert limiter.hit("a") == 35  # the oldest left is 160.0, leaving at 220.0: 34.4 s, rounded up
 
 
 def test_stewards_manage_webhook_subscriptions_and_others_may_not(api):

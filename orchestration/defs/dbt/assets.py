@@ -15,7 +15,7 @@ from c360_core.warehouse import connect
 from ml import predictions
 from orchestration.compat.dagster_dbt import LeanDbtCliResource
 from orchestration.defs.dbt import in_process
-from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_env, dbt_project, dbt_target_path, manifest
+from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_env, dbt_project, manifest
 from orchestration.defs.quality.gate import blocked_models
 from orchestration.defs.shared import AUTOMATION, FULL_REFRESH_TAG, VERIFY_TAG
 from orchestration.lib import audiences
@@ -65,7 +65,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
         args.append("--full-refresh")
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
-    target = dbt_target_path(settings())
+    target = settings().dbt_target
     blocked = _blocked_selection(context)
     if blocked:  # one value, space-separated: dagster-dbt takes one value per --exclude and leaves the rest
         args += ["--exclude", " ".join(sorted(blocked))]

@@ -76,11 +76,6 @@ def model_keys() -> list:
     return sorted(dg.AssetKey([n["schema"], n["name"]]) for n in nodes if n["resource_type"] in ("model", "snapshot"))
 
 
-def dbt_target_path(cfg: Settings) -> Path:
-    """dbt's target folder for one warehouse: its manifests name that warehouse's relations."""
-    return cfg.data_dir / "dbt-target" / cfg.target
-
-
 def dbt_env(cfg: Settings | None = None) -> dict[str, str]:
     """The environment of a dbt invocation: every setting, defaults filled in (profiles.yml and the macros read
     them with no default of their own), for the configured warehouse."""

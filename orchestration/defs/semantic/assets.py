@@ -13,7 +13,7 @@ import dagster as dg
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
-from orchestration.defs.dbt.project import dbt_target_path, manifest
+from orchestration.defs.dbt.project import manifest
 from orchestration.defs.shared import AUTOMATION
 from orchestration.lib.semantic import SemanticLayer
 
@@ -50,7 +50,7 @@ SAVED_QUERIES, INPUTS = _semantic_inputs(manifest())
 def semantic_tables(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """One step for all the selected tables: MetricFlow's engine loads once."""
     cfg = settings()
-    manifest = dbt_target_path(cfg) / "semantic_manifest.json"
+    manifest = cfg.dbt_target / "semantic_manifest.json"
     if not manifest.exists():
         raise dg.Failure(description=f"{manifest} is missing: build the models first "
                          "(c360 materialize --select 'group:marts+')", allow_retries=False)  # fmt: skip
