@@ -20,7 +20,7 @@ export UV_NO_PROGRESS := 1
 DEMO_CUSTOMERS ?= 10000
 DEMO_DEFECTS ?= 0.005
 
-.PHONY: setup demo test lint format bench ml-report ui mlflow-ui docs clean
+.PHONY: setup demo test lint format bench ml-report ui mlflow-ui docs clean browser screenshots serve
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,7 @@ demo: setup
 	if [ "$$before" != "$$(cat $$run_json)" ]; then rm -f $$C360_DUCKDB_PATH $$C360_DUCKDB_PATH.wal; fi
 	$(BIN)/c360 materialize
 	@$(SETTINGS); echo ""; echo "Warehouse:  $$C360_DUCKDB_PATH (landing zone: $$C360_DATA_DIR/landing)"
+	@echo "Dashboard:  make serve, then open http://127.0.0.1:8000/dashboard/ with the token it prints (API docs: /docs)"
 	@echo "UI:         make ui, then open http://127.0.0.1:3000 (lineage, materialize, checks)"
 	@echo "Try:        .venv/bin/c360 sql \"select rfm_segment, count(*) as customers, round(avg(total_order_value), 2) as avg_value from marts.customer_360 group by 1 order by 2 desc\""
 	@echo "Quality:    .venv/bin/c360 sql \"select dataset, cast(score as decimal(6, 2)) as score, failed_checks from marts.data_quality_daily order by score\""
@@ -66,10 +67,30 @@ format: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# the dashboard's browser tests drive Debian's chromium (Playwright's own browser download is unreachable here)
+CHROMIUM ?= /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || command -v chromium >/dev/null || { echo "installing Debian's chromium for the browser tests"; \
+		apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; } || \
+		sudo -n apt-get install -y -q chromium >/dev/null 2>&1; } ; \
+	test -x $(CHROMIUM) || command -v chromium >/dev/null || { echo "make test needs Debian's chromium for the dashboard's \
+	browser tests and could not install it: run 'apt-get install chromium' as root (or set CHROMIUM=/path/to/chromium)"; exit 1; }
+
 # two workers on two cores: one runs the PostgreSQL tests, the other everything else (tests/conftest.py)
 TEST_WORKERS ?= 2
-test: lint
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
+test: lint browser
+	C360_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
+
+# the dashboard's pictures in docs/img, taken by its browser tests over the tests' ML warehouse
+screenshots: setup browser
+	C360_CHROMIUM=$(CHROMIUM) C360_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest tests/serving/test_dashboard.py \
+		-k "every_page and duckdb" -p no:xdist
+
+# the API and the dashboard on the demo warehouse (after make demo): a steward's token, then the server
+serve: setup
+	@echo "Sign in to the dashboard with this token (a steward's, valid 90 days):"
+	@$(BIN)/c360 tokens create --role c360_steward
+	$(BIN)/c360 serve dashboard
 
 bench: setup
 	$(BIN)/python -m bench.run

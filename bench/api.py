@@ -2,7 +2,8 @@
 
 Three kinds of request, each a fixed number of times at a fixed concurrency, bounded in time too:
 a profile look-up, on-demand churn scoring and a semantic-layer metric query. Reports p50, p95, p99 and max
-per kind, and the errors (any answer but 200 counts).
+per kind, and the errors (any answer but 200 counts). Then each dashboard page's first render in headless
+Chromium (Debian's chromium, driven by Playwright): from navigation to its content on screen.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ import requests
 REQUESTS = {"profile look-up": 2000, "on-demand churn scoring": 400, "metric query": 200}
 TARGET_P95_MS = {"profile look-up": 50, "on-demand churn scoring": 200, "metric query": 1000}
 CONCURRENCY = 4
+CHROMIUM = os.environ.get("C360_CHROMIUM", "/usr/bin/chromium")
+# each dashboard page, and the element that shows it has rendered its figures
+PAGES = {"": "[data-kpi]", "analytics": "#body .js-plotly-plot", "models": "#card-churn img", "query": "#q-run",
+         "quality": ".dash-table-container", "reports": "#body [data-kpi]", "customer": "#c-button"}  # fmt: skip
 TIME_LIMIT_S = 120  # per kind: stop early rather than run on
 METRICS = [  # (metrics, group_by) as an analyst would ask them
     ("total_customers", "customer__state"),
@@ -115,4 +120,34 @@ def bench_api(env: dict[str, str], customers: int, days: int) -> list[dict]:
                       "target_p95_ms": TARGET_P95_MS[kind]}  # fmt: skip
             print(f"  api {kind}: p95 {record['p95_ms']} ms over {len(timings)} requests", flush=True)
             results.append(record)
+        results += bench_dashboard(url, token, customers, days)
+    return results
+
+
+def bench_dashboard(url: str, token: str, customers: int, days: int) -> list[dict]:
+    """Each page's first render after sign-in: navigation to its figures on screen, in a fresh tab (the
+    browser's cache warm from the sign-in, as a user's would be)."""
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415  (a dev dependency: the bench's only)
+
+    results = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url + "/dashboard/")
+        page.fill("#login-token", token)
+        page.click("#login-button")
+        page.wait_for_selector(PAGES[""], timeout=300_000)
+        for name, ready in PAGES.items():
+            tab = context.new_page()
+            started = time.perf_counter()
+            tab.goto(f"{url}/dashboard/{name}")
+            tab.wait_for_selector(ready, timeout=300_000)
+            tab.wait_for_function("!document.querySelector('[data-dash-is-loading]')", timeout=300_000)
+            seconds = round(time.perf_counter() - started, 2)
+            tab.close()
+            results.append({"stage": f"dashboard: /{name}", "customers": customers, "days": days,
+                            "seconds": seconds, "peak_rss_mib": None})  # fmt: skip
+            print(f"  dashboard /{name}: first render {seconds} s", flush=True)
+        browser.close()
     return results

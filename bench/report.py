@@ -187,17 +187,24 @@ def _api_lines(results: list[dict]) -> list[str]:
              "predictions are built; clients in threads, each kind of request a fixed number of times.", "",
              "| customers | request | requests | concurrency | errors | p50 ms | p95 ms | p99 ms | max ms | "
              "p95 target ms | measured |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
-    for r in results:
+    for r in (r for r in results if r["stage"].startswith("api: ")):
         kind = r["stage"].removeprefix("api: ")
         lines.append(f"| {r['customers']:,} | {kind} | {r['requests']} | {r['concurrency']} | {r['errors']} "
                      f"| {r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} | {r['max_ms']} "
                      f"| {r['target_p95_ms']} | {r['measured_at'][:10]} |")  # fmt: skip
+    pages = [r for r in results if r["stage"].startswith("dashboard: ")]
+    if pages:
+        lines += ["", "Each dashboard page's first render, in headless Chromium on the same machine, one tab at a "
+                  "time after sign-in: from navigation until the page's figures are on screen.", "",
+                  "| customers | page | first render s | measured |", "|---:|---|---:|---|"]  # fmt: skip
+        lines += [f"| {r['customers']:,} | {r['stage'].removeprefix('dashboard: ')} | {r['seconds']} "
+                  f"| {r['measured_at'][:10]} |" for r in pages]  # fmt: skip
     return [*lines, ""]
 
 
 def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     latency = [r for r in record["results"] if r["stage"] == "orders sensor latency"]
-    api = [r for r in record["results"] if r["stage"].startswith("api: ")]
+    api = [r for r in record["results"] if r["stage"].startswith(("api: ", "dashboard: "))]
     results = [r for r in record["results"] if r["stage"] != "orders sensor latency" and r not in api]
     lines = ["## Warehouse on DuckDB (`c360 materialize`)", ""]
     lines += ["| customers | days | stage | seconds | peak MiB | measured |", "|---:|---:|---|---:|---:|---|"]

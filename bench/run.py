@@ -193,9 +193,23 @@ def ml_report(scratch: Path, customers: int = 10_000, days: int = 365) -> None:
     _save_ml_report(ml.report(env, customers, days))
 
 
+def api_only(scratch: Path, customers: int, days: int) -> None:
+    """`python -m bench.run --api-only --tiers NxD`: the API latency and the dashboard's first renders alone,
+    over a warehouse built end to end (models and predictions included) for the tier."""
+    bench_generate(customers, days, scratch)
+    data_dir = scratch / f"tier_{customers}"
+    env = {"C360_TARGET": "duckdb", "C360_DATA_DIR": str(data_dir), "C360_DUCKDB_PATH": str(data_dir / "wh.duckdb"),
+           "C360_AS_OF_DATE": str(END + dt.timedelta(days=1))}  # fmt: skip
+    built = run_stage([sys.executable, "-m", "c360_cli.main", "materialize"], env)
+    print(f"  materialize (everything, models included): {built.seconds} s", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    _save("warehouse", api.bench_api(env, customers, days))
+    render(RESULTS, Path(__file__).parent.parent / "docs" / "benchmarks.md")
+
+
 def _family(stage: str) -> str:
     prefix = stage.split(":", 1)[0]
-    return prefix if prefix in ("ml", "semantic", "saved query", "api") else "core"
+    return prefix if prefix in ("ml", "semantic", "saved query", "api", "dashboard") else "core"
 
 
 def _save(name: str, results: list[dict]) -> None:
@@ -228,10 +242,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-latency", action="store_true", help="skip the orders-sensor latency (needs Postgres)")
     parser.add_argument("--ml-report", action="store_true", help="only the docs/ml.md figures (10,000 x 365)")
     parser.add_argument("--core-only", action="store_true", help="no semantic-layer or ML stages")
+    parser.add_argument("--api-only", action="store_true", help="only the API latency and dashboard renders")
     args = parser.parse_args(argv)
     scratch = Path(args.scratch or tempfile.mkdtemp(prefix="c360-bench-"))
     if args.ml_report:
         ml_report(scratch)
+        return
+    if args.api_only:
+        for tier in filter(None, args.tiers.split(",")):
+            api_only(scratch, *(int(x) for x in tier.split("x")))
         return
     results, warehouse = [], []
     for tier in filter(None, args.tiers.split(",")):

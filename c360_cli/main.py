@@ -393,19 +393,35 @@ def webhooks_deliveries(limit: int) -> None:
 
 @cli.group()
 def serve() -> None:
-    """Serve c360 to people: the REST API (docs/serving.md)."""
+    """Serve c360 to people: the REST API and the dashboard, one server (docs/serving.md)."""
+
+
+def _serve(host: str, port: int, page: str) -> None:
+    import uvicorn
+
+    from serving.api import create_app
+
+    base = f"http://{host}:{port}"
+    click.echo(f"API:       {base}/api/v2/... (OpenAPI docs at {base}/docs)")
+    click.echo(f"Dashboard: {base}/dashboard/ (sign in with a token: c360 tokens create --role c360_steward)")
+    click.echo(f"Opening:   {base}{page}")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
 
 
 @serve.command("api")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve_api(host: str, port: int) -> None:
-    """The REST API v2 on the configured warehouse; OpenAPI docs at /docs."""
-    import uvicorn
+    """The REST API v2 on the configured warehouse, OpenAPI docs at /docs (the dashboard at /dashboard/)."""
+    _serve(host, port, "/docs")
 
-    from serving.api import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+@serve.command("dashboard")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve_dashboard(host: str, port: int) -> None:
+    """The dashboard at /dashboard/ (the same server as the API: one connection to a DuckDB warehouse)."""
+    _serve(host, port, "/dashboard/")
 
 
 def main() -> None:

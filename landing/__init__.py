@@ -16,6 +16,7 @@ from landing.zone import (
     INTEGER,
     MANIFEST_DIR,
     SOURCES,
+    STALE_AFTER,
     TIMESTAMP,
     VARCHAR,
     Source,
@@ -26,5 +27,6 @@ from landing.zone import (
     period_of,
 )
 
-__all__ = ["COMPRESSED", "DATE", "DOUBLE", "INTEGER", "MANIFEST_DIR", "SHOP_DDL", "SOURCES", "TIMESTAMP", "VARCHAR",
-           "Source", "decompress", "earliest_period", "files", "path_for", "period_of"]  # fmt: skip
+__all__ = ["COMPRESSED", "DATE", "DOUBLE", "INTEGER", "MANIFEST_DIR", "SHOP_DDL", "SOURCES", "STALE_AFTER",
+           "TIMESTAMP", "VARCHAR", "Source", "decompress", "earliest_period", "files", "path_for",
+           "period_of"]  # fmt: skip

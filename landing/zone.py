@@ -75,6 +75,13 @@ SOURCES: dict[str, Source] = {
     ]
 }  # fmt: skip
 
+# How old a source's last load may be before it counts as stale, by its cadence: the Dagster UI's freshness
+# policies and the dashboard's quality page both use these windows.
+STALE_AFTER = {"web_events": dt.timedelta(hours=2), "customers": dt.timedelta(hours=26),
+               "transactions": dt.timedelta(hours=26), "products": dt.timedelta(days=8),
+               "brands": dt.timedelta(days=32), "orders": dt.timedelta(hours=2),
+               "order_line_items": dt.timedelta(hours=2)}  # fmt: skip
+
 MANIFEST_DIR = "_manifest"  # beside the sources; loaders never read it
 COMPRESSED = (".gz", ".zst")  # a landing file may come compressed: events.jsonl.gz, customers_....csv.zst
 

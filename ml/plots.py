@@ -51,6 +51,21 @@ def calibration(y: np.ndarray, probability: np.ndarray):
     return fig
 
 
+def lift(y: np.ndarray, scores: dict[str, np.ndarray]):
+    """Lift by decile of score: each decile's churn rate over the holdout's (1 = no better than random)."""
+    fig, ax = _figure("Lift by score decile, out-of-time holdout")
+    base = float(np.mean(y))
+    deciles = np.arange(1, 11)
+    for name, score in scores.items():
+        order = np.argsort(-score, kind="stable")
+        rates = [float(np.mean(part)) / base for part in np.array_split(y[order], 10)]
+        ax.plot(deciles, rates, marker="o", label=name)
+    ax.axhline(1.0, color="grey", linestyle=":", label="random")
+    ax.set(xlabel="score decile (1 = highest risk)", ylabel="lift", xticks=deciles)
+    ax.legend(loc="upper right", fontsize=8)
+    return fig
+
+
 def confusion(y: np.ndarray, predicted: np.ndarray):
     fig, ax = _figure("Confusion matrix at the chosen threshold")
     ConfusionMatrixDisplay.from_predictions(y, predicted, display_labels=["stays", "churns"], ax=ax, colorbar=False)

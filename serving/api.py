@@ -12,12 +12,8 @@ import csv
 import dataclasses
 import datetime as dt
 import io
-import json
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated
 
 import duckdb
@@ -27,15 +23,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlglot import exp
 
 from c360_core.settings import Settings, settings
-from c360_core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, duckdb_config
-from governance.audit import Access, record
 from ml.ondemand import NotScorable, OnDemandChurn
 from ml.pipeline import MLError
 from serving import tokens
 from serving.access import Forbidden, Reader, reader
+from serving.backend import Backend
 from serving.limits import RateLimiter
 from webhooks import store
 
@@ -49,56 +43,6 @@ PREDICTIONS = ("customer_id", "as_of_date", "churn_probability", "churn_risk_ban
 bearer = HTTPBearer(auto_error=False)
 
 
-class Backend:
-    """The warehouse as the API uses it. DuckDB: one connection for the server's life, taken in turn (the
-    server is then the file's one writer: run the pipeline with it stopped, or serve from PostgreSQL).
-    PostgreSQL: a connection per call, switched to the caller's role."""
-
-    def __init__(self, cfg: Settings) -> None:
-        self.cfg = cfg
-        self._lock = threading.Lock()
-        self._duck: DuckDBWarehouse | None = None
-
-    @property
-    def postgres(self) -> bool:
-        return self.cfg.target == "postgres"
-
-    def open(self) -> None:
-        if not self.postgres:
-            if not self.cfg.duckdb_path.exists():
-                raise FileNotFoundError(f"no warehouse at {self.cfg.duckdb_path}: run `make demo` first")
-            self._duck = DuckDBWarehouse(self.cfg.duckdb_path, duckdb_config(self.cfg))
-        with self.owner() as wh:
-            wh.execute("create schema if not exists audit")
-            tokens.ensure(wh)
-
-    def close(self) -> None:
-        if self._duck is not None:
-            self._duck.close()
-            self._duck = None
-
-    @contextlib.contextmanager
-    def owner(self) -> Iterator[Warehouse]:
-        """The warehouse as its owner: tokens and the audit log."""
-        if self.postgres:
-            wh = PostgresWarehouse(self.cfg.pg_dsn)
-            try:
-                yield wh
-            finally:
-                wh.close()
-        else:
-            with self._lock:
-                yield self._duck
-
-    @contextlib.contextmanager
-    def as_role(self, who: Reader) -> Iterator[Warehouse]:
-        """The warehouse as the role: on PostgreSQL the server enforces the role's grants and row filters."""
-        with self.owner() as wh:
-            if self.postgres:
-                wh.execute(f'set role "{who.role}"')
-            yield wh
-
-
 @dataclass(frozen=True)
 class Caller:
     token: tokens.Token
@@ -107,14 +51,6 @@ class Caller:
 
 def _rows(columns: list[str], rows: list[tuple]) -> list[dict]:
     return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
-def _region(who: Reader, postgres: bool, key: str = "customer_id") -> tuple[str, list]:
-    """The analyst's row filter on DuckDB (PostgreSQL applies its own row-level security)."""
-    if who.states is None or postgres:
-        return "", []
-    marks = ", ".join("?" for _ in who.states)
-    return f" and {key} in (select customer_id from marts.customers where state in ({marks}))", list(who.states)
 
 
 def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:
@@ -136,11 +72,11 @@ def caller(request: Request, credentials: Annotated[HTTPAuthorizationCredentials
 Who = Annotated[Caller, Depends(caller)]
 
 
-def create_app(cfg: Settings | None = None) -> FastAPI:
+def create_app(cfg: Settings | None = None, dashboard: bool = True) -> FastAPI:
+    """The API, and the dashboard under /dashboard/ in the same process (one warehouse connection)."""
     cfg = cfg or settings()
     backend = Backend(cfg)
     limiter = RateLimiter(cfg.api_rate_limit, 60.0)
-    layers: dict[str, object] = {}
     scorer = OnDemandChurn(cfg)
 
     @contextlib.asynccontextmanager
@@ -165,10 +101,8 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
             statement = request.method + " " + request.url.path + (f"?{request.url.query}" if request.url.query else "")
             role = getattr(request.state, "role", "anonymous")
             error = None if response.status_code < 400 else f"HTTP {response.status_code}"
-            entry = Access("api", statement, role, started, (time.perf_counter() - clock) * 1000,
-                           getattr(request.state, "rows", None), error)  # fmt: skip
-            with backend.owner() as wh:
-                record(wh, entry, cfg.target)
+            rows = getattr(request.state, "rows", None)
+            backend.audit("api", statement, role, started, clock, rows=rows, error=error)
         return response
 
     @app.exception_handler(Forbidden)
@@ -209,7 +143,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     @app.get("/api/v2/customers/{customer_id}", tags=["customers"])
     def customer(request: Request, who: Who, customer_id: str):
         """One customer's 360 profile: attributes, orders, web activity, RFM, predictions and audiences."""
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         home = who.reader.home
         found = query(request, who, f"select * from {home}.customer_360 where customer_id = ?{where}",
                       [customer_id, *params])  # fmt: skip
@@ -226,7 +160,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
                   page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50):  # fmt: skip
         """Search customers by audience (segment), state and churn risk band, a page at a time."""
         home = who.reader.home
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         for column, value in (("state", state), ("churn_risk_band", churn_risk_band)):
             if value is not None:
                 where += f" and {column} = ?"
@@ -243,7 +177,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     @app.get("/api/v2/customers/{customer_id}/predictions", tags=["predictions"])
     def customer_predictions(request: Request, who: Who, customer_id: str):
         """The champions' latest predictions for one customer: churn, lifetime value and cluster."""
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         found = query(request, who, f"select {', '.join(PREDICTIONS)} from {who.reader.home}.customer_360 "
                       f"where customer_id = ?{where}", [customer_id, *params])  # fmt: skip
         if not found:
@@ -253,7 +187,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     @app.get("/api/v2/segments", tags=["segments"])
     def segments(request: Request, who: Who):
         """Every audience with its member count."""
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         return jsonable_encoder(query(request, who, "select segment_name as name, count(*) as members from "
                                       f"{who.reader.home}.customer_segments where true{where} group by 1 order by 1",
                                       params))  # fmt: skip
@@ -261,7 +195,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
     @app.get("/api/v2/segments/{name}/members", tags=["segments"], responses={200: {"content": {"text/csv": {}}}})
     def members(request: Request, who: Who, name: str):
         """An audience's members, as JSON or, with `Accept: text/csv`, as a CSV file."""
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         sql = (f"select customer_id, reason, assigned_at from {who.reader.home}.customer_segments "
                f"where segment_name = ?{where} order by customer_id")  # fmt: skip
         with backend.as_role(who.reader) as wh:
@@ -302,26 +236,18 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         """Metrics through the semantic layer, as `mf query --metrics ... --group-by ... --where ...` answers
         them: MetricFlow renders the SQL, over the marts the role reads (its share, for marketing and
         consumers), and the API runs it as the role. `metrics` and `group_by` are comma-separated."""
-        layer = _layer(who.reader.home)
-        sql = layer.metric_sql(_split(metrics), _split(group_by), where or [], start, end)
+        try:
+            sql = backend.metric_sql(who.reader, _split(metrics), _split(group_by), where or [], start=start, end=end)
+        except FileNotFoundError as err:
+            raise HTTPException(503, str(err)) from err
         return jsonable_encoder({"metrics": _split(metrics), "group_by": _split(group_by),
                                  "rows": query(request, who, sql)})  # fmt: skip
-
-    def _layer(home: str):
-        from orchestration.lib.semantic import SemanticLayer  # noqa: PLC0415  (MetricFlow: ~0.5 s to import)
-
-        if home not in layers:
-            path = cfg.dbt_target / "semantic_manifest.json"
-            if not path.exists():
-                raise HTTPException(503, f"{path} is missing: run `c360 materialize` first")
-            layers[home] = SemanticLayer(_in_schema(path, home, cfg), cfg.target)
-        return layers[home]
 
     @app.get("/churnpred/api/v2/retail_churn_preds_data", tags=["beacon"])
     def beacon(request: Request, who: Who, page: Annotated[int, Query(ge=1)] = 1,
                page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = MAX_PAGE):  # fmt: skip
         """The Beacon churn predictions feed: every scored customer's churn probability and risk band."""
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         base = f"from {who.reader.home}.customer_360 where churn_probability is not null{where}"
         total = query(request, who, f"select count(*) as n {base}", params)[0]["n"]
         rows = query(request, who, f"select customer_id, churn_probability, churn_risk_band, as_of_date {base} "
@@ -335,7 +261,7 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
         its region's customers)."""
         if "marts" not in who.reader.schemas:
             raise Forbidden(f"role {who.token.role} may not score customers")
-        where, params = _region(who.reader, backend.postgres)
+        where, params = backend.region(who.reader)
         visible = query(request, who, f"select customer_id from marts.customer_360 where customer_id = ?{where}",
                         [asked.customer_id, *params])  # fmt: skip
         if not visible:
@@ -379,6 +305,12 @@ def create_app(cfg: Settings | None = None) -> FastAPI:
                 raise HTTPException(404, f"no active subscription {subscription_id}")
         return Response(status_code=204)
 
+    if dashboard:
+        from a2wsgi import WSGIMiddleware  # noqa: PLC0415
+
+        from serving.dashboard.app import create_dashboard  # noqa: PLC0415  (Dash and Plotly: ~1 s to import)
+
+        app.mount("/dashboard", WSGIMiddleware(create_dashboard(backend, scorer).server))
     return app
 
 
@@ -399,23 +331,3 @@ def _manager(who: Caller) -> None:
 
 def _split(value: str | None) -> list[str]:
     return [v.strip() for v in (value or "").split(",") if v.strip()]
-
-
-def _in_schema(path: Path, schema: str, cfg: Settings) -> Path:
-    """The semantic manifest with every semantic model read from `schema` (a role's share has the marts'
-    names): written beside the original once per schema."""
-    if schema == "marts":
-        return path
-    doc = json.loads(path.read_text())
-    for model in doc["semantic_models"]:
-        relation = model["node_relation"]
-        if relation["schema_name"] == "marts":
-            relation["schema_name"] = schema
-            table = exp.to_table(
-                relation["relation_name"], dialect="postgres" if cfg.target == "postgres" else "duckdb"
-            )
-            table.set("db", exp.to_identifier(schema, quoted=True))
-            relation["relation_name"] = table.sql(dialect="postgres" if cfg.target == "postgres" else "duckdb")
-    out = path.with_name(f"semantic_manifest.{schema}.json")
-    out.write_text(json.dumps(doc))
-    return out

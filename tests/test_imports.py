@@ -28,7 +28,7 @@ ALLOWED = {
     "orchestration/compat": {"c360_core", "orchestration.compat"},  # the settings: each switch-off is one
     "orchestration/lib": {"c360_core", "landing", "governance", "orchestration.lib", "orchestration.compat"},
     # a front end like the CLI; it reads the semantic layer through orchestration's MetricFlow wrapper
-    "serving": {"c360_core", "governance", "quality", "ml", "webhooks", "orchestration.lib.semantic"},
+    "serving": {"c360_core", "landing", "governance", "quality", "ml", "webhooks", "orchestration.lib.semantic"},
 }
 # The test-data generator is a producer of landing files like any other: production never imports it. Only
 # the CLI's `generate` and `simulate-shop` commands (c360_cli/main.py), the tests and the bench do.

@@ -55,6 +55,19 @@ class SemanticLayer:
         )
         return self.engine.explain(request).sql_statement.sql
 
+    def metrics(self) -> list[tuple[str, str]]:
+        """(name, label) of every metric an analyst may ask for (the parts of derived metrics excluded)."""
+        return sorted((m.name, m.label or m.name) for m in self.engine.list_metrics()
+                      if not m.name.endswith(("_metric", "_epoch_metric")))  # fmt: skip
+
+    def dimensions(self, metrics: list[str]) -> list[str]:
+        """The group-by names (`entity__dimension`, and metric_time at day, week and month) the metrics share."""
+        if not metrics:
+            return []
+        found = {d.granularity_free_dunder_name for d in self.engine.simple_dimensions_for_metrics(metrics)}
+        found.discard("metric_time")
+        return ["metric_time__day", "metric_time__week", "metric_time__month", *sorted(found)]
+
     def refresh(self, wh: Warehouse, saved_query: str) -> int:
         """Replace semantic.<saved_query> with the query's current answer; returns its row count."""
         table = f"{SCHEMA}.{saved_query}"

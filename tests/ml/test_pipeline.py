@@ -165,7 +165,7 @@ def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_bu
         assert len(run.data.params["data_fingerprint"]) == 16
         assert run.data.params["cutoff_score"] == ML_AS_OF.isoformat()
         plots = {Path(a.path).name for a in mlc.list_artifacts(run.info.run_id, "plots")}
-        wanted = {"churn": {"roc.png", "precision_recall.png", "calibration.png", "confusion_matrix.png",
+        wanted = {"churn": {"roc.png", "precision_recall.png", "calibration.png", "lift.png", "confusion_matrix.png",
                             "feature_importance.png"},
                   "clv": {"predicted_vs_actual.png", "feature_importance.png"},
                   "clusters": {"silhouette_by_k.png", "cluster_profiles.png"}}[spec.key]  # fmt: skip

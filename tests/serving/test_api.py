@@ -7,14 +7,12 @@ against what governance/access.yml and the token rules say.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import dataclasses
 import datetime as dt
 import hashlib
 import io
 import math
-import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -22,44 +20,18 @@ from decimal import Decimal
 
 import pytest
 import requests
-import uvicorn
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.grants import load_access
 from serving import tokens
-from serving.api import create_app
 from serving.limits import RateLimiter
 from tests.support import expected
 from tests.support.ml_warehouse import ML_AS_OF
+from tests.support.serving import issue, serve
 from tests.support.warehouse import env, landing_of, query
 
 ROLES = ("c360_steward", "c360_marketing", "c360_consumer", "c360_analyst_west")
-
-
-@contextlib.contextmanager
-def serve(values: dict[str, str], **overrides) -> Iterator[str]:
-    """The API of the warehouse of `values` on 127.0.0.1 and a free port; yields its base URL."""
-    with env(values):
-        cfg = dataclasses.replace(settings(), **overrides)
-    server = uvicorn.Server(uvicorn.Config(create_app(cfg), host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-
-
-def issue(values: dict[str, str], role: str, lifetime: dt.timedelta = dt.timedelta(days=1)) -> str:
-    with env(values), connect(settings()) as wh:
-        return tokens.create(wh, role, lifetime, "tests")[0]
 
 
 @dataclasses.dataclass

@@ -12,7 +12,7 @@ import psycopg
 
 from c360_core.settings import settings
 from c360_core.warehouse import connect
-from landing import SOURCES, Source
+from landing import SOURCES, STALE_AFTER, Source
 from orchestration.defs.ingest.partitions import PARTITIONS
 from orchestration.defs.shared import RELOAD_TAG
 from orchestration.lib import shop
@@ -25,12 +25,8 @@ from orchestration.lib.load import LoadSummary, ensure_tables, load_source, load
 REFUSED_FILES = "c360/refused_files"
 # Transient failures (a dropped Postgres connection) are retried with exponential backoff;
 # data errors raise Failure(allow_retries=False) and are not.
-# Stale after: web events 2 h, customers and transactions 26 h, products 8 d, brands 32 d, orders 2 h
-# (the UI shows each asset's freshness against its window).
-FRESHNESS = {"web_events": dt.timedelta(hours=2), "customers": dt.timedelta(hours=26),
-             "transactions": dt.timedelta(hours=26), "products": dt.timedelta(days=8),
-             "brands": dt.timedelta(days=32), "orders": dt.timedelta(hours=2),
-             "order_line_items": dt.timedelta(hours=2)}  # fmt: skip
+# Stale after: landing.STALE_AFTER (web events 2 h, customers and transactions 26 h, products 8 d, brands 32 d,
+# orders 2 h); the UI shows each asset's freshness against its window.
 TRANSIENT = (psycopg.OperationalError, psycopg.errors.SerializationFailure, psycopg.errors.DeadlockDetected)
 RETRY = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS)
 
@@ -70,7 +66,7 @@ def ingest_asset(source: Source) -> dg.AssetsDefinition:
         # a backfill of many partitions is one run that loads the whole range
         backfill_policy=dg.BackfillPolicy.single_run() if partitioned else None,
         retry_policy=RETRY,
-        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=FRESHNESS[source.name]),
+        freshness_policy=dg.FreshnessPolicy.time_window(fail_window=STALE_AFTER[source.name]),
         tags={"c360/cadence": source.cadence.replace(" ", "_")},
         description=f"{source.system} {source.name} ({source.cadence}) from `landing/{source.pattern}`, "
         f"with rejected records in raw.{source.name}__rejects.",
