@@ -26,7 +26,7 @@ from serving.access import Forbidden, Reader
 from serving.backend import Backend
 from serving.dashboard import content
 from serving.dashboard.data import Data, Filters
-from serving.dashboard.reports import Report, Section, figure, kpi_text, to_html, to_pdf
+from serving.dashboard.reports import CHART_CONFIG, Report, Section, figure, kpi_text, to_html, to_pdf
 
 PREFIX = "/dashboard/"
 PAGES = {
@@ -484,7 +484,7 @@ def render(report: Report, *, title: bool = False):
         elif s.kind == "table":
             out.append(html.Div([html.H4(s.title), _table(s)]))
         else:
-            config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": s.key}}
+            config = {**CHART_CONFIG, "toImageButtonOptions": {"format": "png", "filename": s.key}}
             out.append(dcc.Graph(id={"type": "chart", "key": s.key}, figure=figure(s), config=config))
         if s.note:
             out.append(html.P(s.note, style={"color": "#666"}))

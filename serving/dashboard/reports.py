@@ -26,6 +26,9 @@ from matplotlib.backends.backend_pdf import PdfPages
 PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
 KINDS = ("kpis", "line", "bar", "pie", "scatter", "box", "table")
 PDF_TABLE_ROWS = 30
+# Plotly's toolbar: tooltips, zoom and the PNG download stay; the button that uploads a chart to Plotly's
+# cloud goes (customer data must not leave, and these machines have no internet)
+CHART_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["sendChartToCloud", "sendDataToCloud"]}
 
 
 @dataclass
@@ -114,7 +117,7 @@ def to_html(report: Report) -> str:
         elif section.kind == "table":
             parts.append(section.frame.to_html(index=False, border=0, classes="table", na_rep=""))
         else:
-            parts.append(pio.to_html(figure(section), full_html=False, include_plotlyjs=first))
+            parts.append(pio.to_html(figure(section), full_html=False, include_plotlyjs=first, config=CHART_CONFIG))
             first = False
         if section.note:
             parts.append(f"<p class='note'>{html.escape(section.note)}</p>")

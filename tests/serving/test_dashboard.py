@@ -130,6 +130,10 @@ def test_every_page_renders_with_no_error(site):
         tab.page.wait_for_selector(ready, timeout=WAIT_MS)
         tab.page.wait_for_load_state("networkidle")
         took = time.perf_counter() - clock
+        charts = tab.page.locator(".js-plotly-plot").count()
+        # every chart: hover tooltips and zoom are Plotly's own; its toolbar downloads a PNG, and nothing uploads
+        assert tab.page.locator(".modebar-btn[data-title='Download plot as a PNG']").count() == charts, name
+        assert tab.page.locator(".modebar-btn[data-title='Share chart...']").count() == 0, name
         shown = tab.page.locator(".error, .refused").all_inner_texts()
         assert shown == [], f"page /{name} shows {shown}"
         assert "Traceback" not in tab.page.content() and "Error" not in tab.page.title()
