@@ -96,9 +96,15 @@ def _group(item: pytest.Item, on_postgres: bool) -> str:
     return item.nodeid.split("::")[0]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The `postgres` mark is on exactly the tests that run on the PostgreSQL target (a parameter
-    "postgres"), so `-m "not postgres"` runs everything else and nothing of PostgreSQL."""
+    "postgres"), so `-m "not postgres"` runs everything else and nothing of PostgreSQL. A `duckdb_only` test's
+    PostgreSQL instances are deselected (it was written for one target; nothing is skipped)."""
+    only = [i for i in items if i.get_closest_marker("duckdb_only")
+            and "postgres" in getattr(getattr(i, "callspec", None), "params", {}).values()]  # fmt: skip
+    if only:
+        config.hook.pytest_deselected(items=only)
+        items[:] = [i for i in items if i not in only]
     wrong = []
     for item in items:
         on_postgres = "postgres" in getattr(getattr(item, "callspec", None), "params", {}).values()
