@@ -84,7 +84,7 @@ test: lint browser
 # the dashboard's pictures in docs/img, taken by its browser tests over the tests' ML warehouse
 screenshots: setup browser
 	C360_CHROMIUM=$(CHROMIUM) C360_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/pytest tests/serving/test_dashboard.py \
-		-k "every_page and duckdb" -p no:xdist
+		-k "every_page and duckdb" -n 0
 
 # the API and the dashboard on the demo warehouse (after make demo): a steward's token, then the server
 serve: setup

@@ -19,6 +19,7 @@ ensure_manifest()
 from tests.support.browser import chromium  # noqa: E402, F401
 from tests.support.ml_warehouse import ml_built, ml_landing  # noqa: E402, F401
 from tests.support.warehouse import built, forked, fresh, instance, landing  # noqa: E402, F401
+from tests.support.xdist_compat import TargetScheduling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # what a test run may write in the repository: Python's and the tools' own caches
@@ -84,16 +85,12 @@ def nothing_left_in_the_project() -> Iterator[None]:
     assert changed == [], f"the tests left these in the repository: {changed[:20]}"
 
 
-def _group(item: pytest.Item, on_postgres: bool) -> str:
-    """`make test` runs two pytest-xdist workers (--dist loadgroup), which hand out whole groups. Every
-    PostgreSQL test is one group and every DuckDB test another, so each worker builds only its own target's
-    shared warehouses, and only one worker ever changes the server's roles (they are cluster-wide). The tests
-    of neither target go by module (a module's fixtures are built once), to whichever worker is free."""
-    if on_postgres:
-        return "postgres"
-    if "duckdb" in getattr(getattr(item, "callspec", None), "params", {}).values():
-        return "duckdb"
-    return item.nodeid.split("::")[0]
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`make test` runs two pytest-xdist workers, which hand out whole groups (tests/support/xdist_compat.py).
+    Every PostgreSQL test is one group and every DuckDB test another, so each worker builds only its own
+    target's shared warehouses, and only one worker ever changes the server's roles (they are cluster-wide).
+    The tests of neither target go by module (a module's fixtures are built once), to whichever worker is free."""
+    return TargetScheduling(config, log) if config.getvalue("dist") == "loadgroup" else None
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -110,6 +107,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         on_postgres = "postgres" in getattr(getattr(item, "callspec", None), "params", {}).values()
         if on_postgres != (item.get_closest_marker("postgres") is not None):
             wrong.append(item.nodeid)
-        item.add_marker(pytest.mark.xdist_group(_group(item, on_postgres)))
     if wrong:
         raise pytest.UsageError(f"the postgres mark is missing or too much on: {wrong}")

@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPAT = ["orchestration.compat.dagster", "orchestration.compat.dagster_dbt", "orchestration.compat.dbt_duckdb",
-          "orchestration.compat.metricflow", "quality.soda_compat", "c360_cli.compat"]  # fmt: skip
+          "orchestration.compat.metricflow", "quality.soda_compat", "c360_cli.compat",
+          "tests.support.xdist_compat"]  # fmt: skip
 PRIVATE = re.compile(
     r"from dagster\._|import dagster\._|dagster_dbt\.core\.|atexit\._|soda_core\.common|soda_duckdb\.common|"
     r"metricflow\.sql\.|metricflow\.protocols|DuckDBConnectionManager\._"
@@ -59,3 +60,14 @@ def test_dbt_duckdb_keeps_its_database_where_compat_closes_it() -> None:
     assert hasattr(DuckDBConnectionManager, "_ENV") and hasattr(DuckDBConnectionManager, "_LOCK")
     close_dbt_duckdb_database()  # with nothing open: a no-op
     assert DuckDBConnectionManager._ENV is None
+
+
+def test_the_test_scheduler_groups_by_target_and_overrides_a_member_xdist_has() -> None:
+    from xdist.scheduler import LoadScopeScheduling  # noqa: PLC0415
+
+    from tests.support.xdist_compat import TargetScheduling, group_of  # noqa: PLC0415
+
+    assert "_split_scope" in vars(LoadScopeScheduling) and "_split_scope" in vars(TargetScheduling)
+    assert group_of("tests/a.py::test_x[postgres]") == group_of("tests/b.py::test_y[postgres-c360_marketing]")
+    assert group_of("tests/a.py::test_x[duckdb]") == "duckdb" != group_of("tests/a.py::test_x[postgres]")
+    assert group_of("tests/a.py::test_x[raw.orders]") == group_of("tests/a.py::test_z") == "tests/a.py"
