@@ -111,7 +111,9 @@ def create_dashboard(backend: Backend, scorer: OnDemandChurn) -> dash.Dash:
         State("login-token", "value"),
         prevent_initial_call=True,
     )
-    def sign_in(_clicks, token: str | None):
+    def sign_in(clicks, token: str | None):
+        if not clicks:  # the form was just drawn (Dash calls a new component's callbacks): nothing to judge yet
+            raise dash.exceptions.PreventUpdate
         if data.sign_in((token or "").strip()) is None:
             return dash.no_update, "Unknown, expired or revoked token."
         return token.strip(), ""
