@@ -220,13 +220,8 @@ def create_app(cfg: Settings | None = None, dashboard: bool = True) -> FastAPI:
         scores = query(request, who, "select * from marts.data_quality_daily order by dataset")
         rejects = None
         if who.reader.everything:
-            rejects = []
-            with backend.as_role(who.reader) as wh:
-                _, tables = wh.query("select table_name from information_schema.tables where table_schema = 'raw' "
-                                     "and table_name like '%\\_\\_rejects' escape '\\' order by 1")  # fmt: skip
-                for (table,) in tables:
-                    _, counts = wh.query(f"select reason, count(*) from raw.{table} group by 1 order by 1")
-                    rejects += [{"source": table.removesuffix("__rejects"), "reason": r, "rows": n} for r, n in counts]
+            sql = backend.rejects_sql(who.reader)
+            rejects = query(request, who, sql) if sql else []
         return jsonable_encoder({"datasets": scores, "rejects": rejects})
 
     @app.get("/api/v2/metrics", tags=["metrics"])

@@ -90,6 +90,16 @@ class Backend:
         marks = ", ".join("?" for _ in who.states)
         return f" and {key} in (select customer_id from marts.customers where state in ({marks}))", list(who.states)
 
+    def rejects_sql(self, who: Reader) -> str | None:
+        """One query of every `raw.<source>__rejects` table's rows by reason (source, reason, rows), or None
+        when no source has a rejects table yet."""
+        with self.as_role(who) as wh:
+            _, tables = wh.query("select table_name from information_schema.tables where table_schema = 'raw' "
+                                 "and table_name like '%\\_\\_rejects' escape '\\' order by 1")  # fmt: skip
+        parts = [f"select '{t.removesuffix('__rejects')}' as source, reason, count(*) as \"rows\" from raw.{t} "
+                 "group by 1, 2" for (t,) in tables]  # fmt: skip
+        return " union all ".join(parts) + " order by 1, 2" if parts else None
+
     def layer(self, who: Reader):
         """The semantic layer (MetricFlow) over the marts the role reads: its share for marketing and consumers."""
         from orchestration.lib.semantic import SemanticLayer  # noqa: PLC0415  (MetricFlow: ~0.5 s to import)

@@ -270,20 +270,8 @@ def quality(data: Data, who: Reader) -> Report:
 
 
 def _rejects(data: Data, who: Reader) -> pd.DataFrame:
-    tables = data.frame(
-        who,
-        "select table_name from information_schema.tables where table_schema = 'raw' and "
-        "table_name like '%\\_\\_rejects' escape '\\' order by 1",
-    )
-    parts = [
-        data.frame(
-            who,
-            f"select '{t.removesuffix('__rejects')}' as source, reason, count(*) as rows from raw.{t} group by 1, 2",
-        )
-        for t in tables["table_name"]
-    ]
-    parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["source", "reason", "rows"])
+    sql = data.backend.rejects_sql(who)
+    return data.frame(who, sql) if sql else pd.DataFrame(columns=["source", "reason", "rows"])
 
 
 def freshness(data: Data, who: Reader) -> pd.DataFrame:
