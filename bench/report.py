@@ -184,7 +184,11 @@ def _api_lines(results: list[dict]) -> list[str]:
         return []
     lines = ["## API latency (`c360 serve api`, bench/api.py)", "",
              "The API in its own process on 127.0.0.1 over the DuckDB warehouse of the tier, after its models and "
-             "predictions are built; clients in threads, each kind of request a fixed number of times.", "",
+             "predictions are built; the clients are threads of the bench's process on the same machine (they "
+             "share its cores with the server), each kind of request a fixed number of times, the rate limit off "
+             "so that every request is answered. A profile look-up is `GET /api/v2/customers/{id}`, on-demand "
+             "scoring `POST /api/v2/predictions/churn`, a metric query `GET /api/v2/metrics` (four analyst "
+             "questions in turn); all as a steward.", "",
              "| customers | request | requests | concurrency | errors | p50 ms | p95 ms | p99 ms | max ms | "
              "p95 target ms | measured |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
     for r in (r for r in results if r["stage"].startswith("api: ")):
@@ -194,8 +198,9 @@ def _api_lines(results: list[dict]) -> list[str]:
                      f"| {r['target_p95_ms']} | {r['measured_at'][:10]} |")  # fmt: skip
     pages = [r for r in results if r["stage"].startswith("dashboard: ")]
     if pages:
-        lines += ["", "Each dashboard page's first render, in headless Chromium on the same machine, one tab at a "
-                  "time after sign-in: from navigation until the page's figures are on screen.", "",
+        lines += ["", "Each dashboard page's first render, in headless Chromium on the same machine, page after page "
+                  "in the signed-in tab: from navigation until the page's figures are on screen and no callback "
+                  "is pending.", "",
                   "| customers | page | first render s | measured |", "|---:|---|---:|---|"]  # fmt: skip
         lines += [f"| {r['customers']:,} | {r['stage'].removeprefix('dashboard: ')} | {r['seconds']} "
                   f"| {r['measured_at'][:10]} |" for r in pages]  # fmt: skip

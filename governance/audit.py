@@ -53,9 +53,22 @@ def relations(statement: str, dialect: str) -> list[str]:
     return sorted(found)
 
 
-def record(wh: Warehouse, access: Access, dialect: str) -> None:
+def ensure(wh: Warehouse) -> None:
     create_table(wh, "audit.access_log", COLUMNS)
-    row = (access.started_at, who(), access.role, access.interface, access.statement,
-           ",".join(relations(access.statement, dialect)) if access.interface == "sql" else "",
-           access.row_count, round(access.duration_ms, 3), "error" if access.error else "ok", access.error)  # fmt: skip
-    wh.insert_arrow("audit.access_log", arrow_table(COLUMNS, [row]))
+
+
+def record(wh: Warehouse, access: Access, dialect: str) -> None:
+    record_many(wh, [access], dialect)
+
+
+def record_many(wh: Warehouse, accesses: list[Access], dialect: str) -> None:
+    """Rows of audit.access_log in one insert (a server batches its callers' rows)."""
+    if not accesses:
+        return
+    ensure(wh)
+    user = who()
+    rows = [(a.started_at, user, a.role, a.interface, a.statement,
+             ",".join(relations(a.statement, dialect)) if a.interface == "sql" else "",
+             a.row_count, round(a.duration_ms, 3), "error" if a.error else "ok", a.error)
+            for a in accesses]  # fmt: skip
+    wh.insert_arrow("audit.access_log", arrow_table(COLUMNS, rows))

@@ -81,8 +81,11 @@ def load(wh: Warehouse, role: str, labels: bool = False, buyers_only: bool = Tru
         f" where features.cutoff_role = ?{where} order by features.customer_id",
         params,
     )
-    for column in ALL_FEATURES:
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    try:  # every feature as a double in one step (one customer's row: ~0.5 ms, not ~10 ms column by column)
+        frame[ALL_FEATURES] = frame[ALL_FEATURES].to_numpy(dtype="float64", na_value=np.nan)
+    except (TypeError, ValueError):  # a column that is not numeric throughout: what parses, else missing
+        for column in ALL_FEATURES:
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     if labels:
         frame["future_revenue"] = frame["future_revenue"].astype("float64")
     return frame.reset_index(drop=True)

@@ -15,15 +15,22 @@ from sqlglot import exp
 
 from c360_core.settings import Settings
 from c360_core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, duckdb_config
-from governance.audit import Access, record
+from governance import audit
+from governance.audit import Access, record_many
 from serving import tokens
 from serving.access import Forbidden, Reader
+
+AUDIT_FLUSH_SECONDS = 0.25  # how long a call's audit row may wait to be written with the others of that moment
 
 
 class Backend:
     """DuckDB: one connection for the server's life, taken in turn (the server is then the file's one writer:
     run the pipeline with it stopped, or serve from PostgreSQL). PostgreSQL: a connection per call, switched
-    to the caller's role."""
+    to the caller's role.
+
+    Audit rows are written in batches by a background thread, every AUDIT_FLUSH_SECONDS and when the server
+    stops: one insert per batch instead of one per call (a row cost a call ~2.4 ms under the connection's
+    lock, a third of a profile look-up). A server that is killed loses at most that moment's rows."""
 
     def __init__(self, cfg: Settings) -> None:
         self.cfg = cfg
@@ -31,6 +38,10 @@ class Backend:
         self._duck: DuckDBWarehouse | None = None
         self._layers: dict[str, object] = {}
         self._layers_lock = threading.Lock()
+        self._pending: list[Access] = []
+        self._pending_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
 
     @property
     def postgres(self) -> bool:
@@ -46,8 +57,17 @@ class Backend:
         with self.owner() as wh:
             wh.execute("create schema if not exists audit")
             tokens.ensure(wh)
+            audit.ensure(wh)
+        self._stop.clear()
+        self._flusher = threading.Thread(target=self._flush_every, name="audit-flush", daemon=True)
+        self._flusher.start()
 
     def close(self) -> None:
+        if self._flusher is not None:
+            self._stop.set()
+            self._flusher.join()
+            self._flusher = None
+        self.flush()
         if self._duck is not None:
             self._duck.close()
             self._duck = None
@@ -77,10 +97,31 @@ class Backend:
 
     def audit(self, interface: str, statement: str, role: str, started: dt.datetime, clock: float, *,
               rows: int | None, error: str | None) -> None:  # fmt: skip
-        """One audit.access_log row; `clock` is the perf_counter() at the start."""
+        """One audit.access_log row, written with the next batch; `clock` is the perf_counter() at the start."""
         entry = Access(interface, statement, role, started, (time.perf_counter() - clock) * 1000, rows, error)
-        with self.owner() as wh:
-            record(wh, entry, self.cfg.target)
+        with self._pending_lock:
+            self._pending.append(entry)
+
+    def flush(self) -> None:
+        """Write the audit rows waiting now, in one insert."""
+        with self._pending_lock:
+            batch, self._pending = self._pending, []
+        if not batch:
+            return
+        try:
+            with self.owner() as wh:
+                record_many(wh, batch, self.cfg.target)
+        except Exception:
+            with self._pending_lock:  # kept, in order, for the next batch
+                self._pending[:0] = batch
+            raise
+
+    def _flush_every(self) -> None:
+        while not self._stop.wait(AUDIT_FLUSH_SECONDS):
+            try:
+                self.flush()
+            except Exception as err:  # a failed write must not stop the thread: the rows are retried next time
+                print(f"c360 serve: could not write the audit log ({err}); retrying", flush=True)
 
     def region(self, who: Reader, key: str = "customer_id") -> tuple[str, list]:
         """The regional analyst's row filter on DuckDB, as ` and <key> in (...)` with its parameters

@@ -66,3 +66,27 @@ def test_clustering_tolerates_the_odd_missing_value():
     trained = segments.train(rows, segments.BEHAVIOUR)
     labels = trained.model.predict(rows[segments.BEHAVIOUR])
     assert len(labels) == len(rows) and labels[5] in set(labels[:5]) | set(labels[6:])
+
+
+def test_a_reason_is_the_drop_in_risk_when_that_one_feature_takes_todays_median():
+    from sklearn.calibration import CalibratedClassifierCV  # noqa: PLC0415
+    from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: PLC0415
+
+    rng = np.random.default_rng(3)
+    features = ["recency_days", "frequency_orders", "monetary_value"]
+    frame = pd.DataFrame(rng.normal(size=(400, 3)) * [30, 3, 100] + [60, 4, 300], columns=features)
+    frame.loc[5, "monetary_value"] = np.nan
+    y = (frame["recency_days"] + rng.normal(scale=10, size=400) > 60).astype(int)
+    model = CalibratedClassifierCV(HistGradientBoostingClassifier(max_iter=30), cv=3, ensemble=False).fit(frame, y)
+    medians = frame.median()
+    found = churn.reasons(model, frame, features, medians, top=3)
+    # by hand: the uncalibrated model's risk, less its risk with one value replaced by the median
+    base = model.calibrated_classifiers_[0].estimator
+    for i in (0, 5, 17, 399):
+        row = frame.iloc[[i]]
+        full = base.predict_proba(row)[0, 1]
+        drops = {f: round(full - base.predict_proba(row.assign(**{f: medians[f]}))[0, 1], 6) for f in features}
+        kept = sorted((f for f in features if drops[f] > 0 and not np.isnan(row[f].iloc[0])),
+                      key=lambda f: (-drops[f], features.index(f)))  # fmt: skip
+        assert [r.split("=")[0] for r in found[i]] == kept
+        assert [float(r.split("(+")[1].rstrip(")")) for r in found[i]] == [round(drops[f], 2) for f in kept]

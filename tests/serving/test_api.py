@@ -25,6 +25,7 @@ from c360_core.settings import settings
 from c360_core.warehouse import connect
 from governance.grants import load_access
 from serving import tokens
+from serving.backend import AUDIT_FLUSH_SECONDS
 from serving.limits import RateLimiter
 from tests.support import expected
 from tests.support.ml_warehouse import ML_AS_OF
@@ -254,18 +255,22 @@ def test_a_regional_analyst_sees_only_its_region(api, files, role):
 
 
 def test_every_call_leaves_an_audit_row(api):
-    def rows() -> list[tuple]:
-        return query(api.values, "select statement, role_name, status from audit.access_log "
-                     "where interface = 'api' order by accessed_at")  # fmt: skip
+    since = dt.datetime.now(dt.UTC).replace(tzinfo=None)  # the server's clock: earlier tests' rows are older
 
-    before = len(rows())
+    def rows() -> list[tuple]:
+        return query(api.values, "select statement, role_name, status from audit.access_log where interface = 'api' "
+                     f"and accessed_at >= timestamp '{since}' order by accessed_at")  # fmt: skip
+
     api.get("/api/v2/segments", role="c360_marketing")
     api.get("/api/v2/quality", role="c360_consumer")
     requests.get(api.url + "/api/v2/segments", timeout=30)
-    after = rows()
-    assert after[before:] == [("GET /api/v2/segments", "c360_marketing", "ok"),
-                              ("GET /api/v2/quality", "c360_consumer", "error"),
-                              ("GET /api/v2/segments", "anonymous", "error")]  # fmt: skip
+    # the server writes its audit rows in batches, every AUDIT_FLUSH_SECONDS
+    deadline = time.monotonic() + 20 * AUDIT_FLUSH_SECONDS
+    while len(found := rows()) < 3 and time.monotonic() < deadline:
+        time.sleep(AUDIT_FLUSH_SECONDS / 5)
+    assert found == [("GET /api/v2/segments", "c360_marketing", "ok"),
+                     ("GET /api/v2/quality", "c360_consumer", "error"),
+                     ("GET /api/v2/segments", "anonymous", "error")]  # fmt: skip
 
 
 def test_above_the_rate_limit_a_token_gets_429_with_retry_after(ml_built):
