@@ -2,7 +2,10 @@
 
 Products are ranked by popularity within their category (a Zipf-like long
 tail); a share launch during the simulated period and only become orderable
-once a weekly catalogue file has published them.
+once a weekly catalogue file has published them. Each product belongs to one
+style, a group of about STYLE_SIZE products across categories that the same
+customers like (population.py), so that what a customer views and buys says
+something about what they will buy next: the signal a recommender learns.
 """
 
 from __future__ import annotations
@@ -12,10 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator import reference as ref
-from simulator.config import STREAM_CATALOG, STREAM_PRICES, GeneratorConfig
+from simulator.config import STREAM_CATALOG, STREAM_PRICES, STREAM_TASTE, GeneratorConfig
 
 PRICE_CHANGE_WEEKLY = 0.02  # share of products whose list price moves each week
 PROMO_WEEKLY = 0.15  # share of products on sale in a given week
+STYLE_SIZE = 40  # products per style, on average
+
+
+def styles(n_products: int) -> int:
+    """How many styles a catalogue of `n_products` has."""
+    return max(4, n_products // STYLE_SIZE)
 
 
 @dataclass
@@ -26,6 +35,7 @@ class Catalog:
     category: np.ndarray  # int index into CATEGORY_NAMES
     launched_day: np.ndarray  # int day offset from start (negative: before the period)
     popularity: np.ndarray  # float weight within category
+    style: np.ndarray  # int, the product's style (0 .. styles(n) - 1)
     static_rows: list[dict]  # product attributes that never change
     list_price: np.ndarray  # [week, product]
     sale_price: np.ndarray  # [week, product]
@@ -135,6 +145,8 @@ def build_catalog(cfg: GeneratorConfig) -> Catalog:
         category=category,
         launched_day=launched_day,
         popularity=popularity,
+        # its own stream: the styles leave every other draw of the catalogue as it was
+        style=cfg.rng(STREAM_TASTE, 0).integers(0, styles(n), n),
         static_rows=static_rows,
         list_price=list_price,
         sale_price=sale_price,

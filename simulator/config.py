@@ -84,6 +84,7 @@ class GeneratorConfig:
 
 # Stream identifiers for GeneratorConfig.rng.
 STREAM_CATALOG, STREAM_PRICES, STREAM_PEOPLE, STREAM_SHOP, STREAM_WEB, STREAM_CRM, STREAM_DEFECTS = range(7)
+STREAM_TASTE = 7  # the styles (catalog.py, population.py) and the picks they steer
 
 
 def iso(ts: np.ndarray) -> list[str]:

@@ -2,8 +2,8 @@
 
 The traits follow the BG/NBD and Gamma-Gamma story: each customer buys at a
 Gamma-distributed rate while alive and, after each purchase, drops out with a
-Beta-distributed probability. Browsing, basket size, category taste, channel
-and cart abandonment are further traits. A few customers become expecting
+Beta-distributed probability. Browsing, basket size, category taste, a style
+(catalog.py), channel and cart abandonment are further traits. A few customers become expecting
 parents mid-period and shift their demand to the baby category.
 """
 
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator import reference as ref
-from simulator.config import STREAM_PEOPLE, GeneratorConfig
+from simulator.catalog import styles
+from simulator.config import STREAM_PEOPLE, STREAM_TASTE, GeneratorConfig
 
 PRE_EXISTING_SHARE = 0.6  # customers already in the CRM when the period starts
 ALIVE_AT_START = 0.8  # of those, the share who have not churned yet
@@ -31,6 +32,7 @@ class Population:
     browse: np.ndarray  # sessions per day while alive
     abandon: np.ndarray  # probability a browsing session leaves a cart behind
     prefs: np.ndarray  # [n, categories] cumulative category preference
+    style: np.ndarray  # the style whose products the customer favours (catalog.py)
     channel: np.ndarray  # preferred traffic channel index
     payment: np.ndarray  # preferred payment method index
     expecting_day: np.ndarray  # day the customer starts expecting a child (large if never)
@@ -101,6 +103,7 @@ def build_population(cfg: GeneratorConfig) -> Population:
         browse=0.01 + 1.5 * rate + rng.gamma(1.0, 0.01, n),
         abandon=rng.beta(1.5, 6.0, n),
         prefs=prefs,
+        style=cfg.rng(STREAM_TASTE, 1).integers(0, styles(cfg.n_products), n),  # its own stream, as the catalogue's
         channel=rng.choice(len(ref.CHANNELS), size=n, p=ref.CHANNEL_WEIGHT),
         payment=rng.choice(len(ref.PAYMENT_METHODS), size=n, p=ref.PAYMENT_WEIGHT),
         expecting_day=life[0],

@@ -17,13 +17,14 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.catalog import Catalog
-from simulator.config import STREAM_DEFECTS, STREAM_SHOP, GeneratorConfig, iso
+from simulator.config import STREAM_DEFECTS, STREAM_SHOP, STREAM_TASTE, GeneratorConfig, iso
 from simulator.population import Population, address
 
 HOUR = 3600
 DAY = 86400
 CANCEL_RATE, RETURN_RATE = 0.04, 0.06
 INTENT_DELAY_P = [0.4, 0.3, 0.2, 0.1]  # purchase 0..3 days after the intent
+STYLE_SHARE = 0.5  # of a customer's product picks (outside the baby category), from their style
 
 
 def season(cfg: GeneratorConfig, day: int) -> float:
@@ -81,8 +82,10 @@ class Shop:
         self.pending: dict[int, list[np.ndarray]] = defaultdict(list)
         self.n_orders = self.n_lines = self.n_tx = 0
 
-    def pick_products(self, rng, day: int, customers: np.ndarray) -> np.ndarray:
-        """Sample one product per entry, by customer taste and popularity."""
+    def pick_products(self, rng, day: int, customers: np.ndarray, taste: np.random.Generator) -> np.ndarray:
+        """Sample one product per entry, by customer taste and popularity; a share STYLE_SHARE of the picks
+        outside the baby category come from the customer's style instead (drawn from `taste`, a stream of
+        their own, so that every other draw is the same with or without styles)."""
         pop, cat = self.pop, self.cat
         category = (pop.prefs[customers] < rng.random(len(customers))[:, None]).sum(axis=1)
         life = (pop.expecting_day[customers] <= day) & (day < pop.birth_day[customers] + 180)
@@ -95,6 +98,14 @@ class Shop:
             cdf = np.cumsum(cat.popularity[pool])
             mask = category == c
             out[mask] = pool[np.searchsorted(cdf, rng.random(mask.sum()) * cdf[-1])]
+        styled = (taste.random(len(customers)) < STYLE_SHARE) & (category != baby)
+        style = pop.style[customers]
+        for s in np.unique(style[styled]):
+            pool = np.flatnonzero(orderable & (cat.style == s) & (cat.category != baby))
+            mask = styled & (style == s)
+            if len(pool):
+                cdf = np.cumsum(cat.popularity[pool])
+                out[mask] = pool[np.searchsorted(cdf, taste.random(mask.sum()) * cdf[-1])]
         return out
 
     def _intents(self, rng, day: int) -> np.ndarray:
@@ -124,7 +135,7 @@ class Shop:
     def _baskets(self, rng, day: int, buyers: np.ndarray, intents: np.ndarray) -> DayOrders:
         n = len(buyers)
         n_items = np.minimum(1 + rng.poisson(self.pop.basket[buyers]), 8)
-        product = self.pick_products(rng, day, np.repeat(buyers, n_items))
+        product = self.pick_products(rng, day, np.repeat(buyers, n_items), self.cfg.rng(STREAM_TASTE, STREAM_SHOP, day))
         qty = 1 + rng.poisson(0.25, len(product))
         price = self.cat.sale_price[self.cat.week_of(day), product]
         subtotal = np.round(np.bincount(np.repeat(np.arange(n), n_items), qty * price, n), 2)

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.catalog import Catalog
-from simulator.config import STREAM_WEB, GeneratorConfig
+from simulator.config import STREAM_TASTE, STREAM_WEB, GeneratorConfig
 from simulator.population import Population
 from simulator.shop import DayOrders, Shop, season, time_of_day
 
@@ -131,7 +131,7 @@ class Web:
         who = ses.customer[sess[free_view]]
         # anonymous visitors browse with the taste of a random customer
         who = np.where(who < 0, rng.integers(0, self.pop.n, len(who)), who)
-        ev.product[free_view] = self.shop.pick_products(rng, day, who)
+        ev.product[free_view] = self.shop.pick_products(rng, day, who, self.cfg.rng(STREAM_TASTE, STREAM_WEB, day))
         # favourites, browse carts and removals refer to products viewed earlier in the session
         view_start = np.cumsum(np.append(0, ses.counts.sum(axis=1)))[:-1] + ses.counts[:, PV]
         ref_view = (action == FAV) | ((action == CART) & ~is_item) | (action == REMOVE)
