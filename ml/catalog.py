@@ -13,10 +13,14 @@ class Spec:
     table: str  # where the champion's predictions land
     margin: float  # relative improvement of the primary metric a challenger needs over the champion
     supervised: bool = True  # trained on a past cutoff with labels, judged on a later one
+    inputs: str = "features"  # features: ml.customer_features; events: ml.ml_product_events (recommendations)
 
 
 SPECS = {
     "churn": Spec("churn", "c360-churn", "ml.churn_predictions", 0.005),
     "clv": Spec("clv", "c360-clv", "ml.clv_predictions", 0.01),
     "clusters": Spec("clusters", "c360-clusters", "ml.customer_clusters", 0.02, supervised=False),
+    "recommendations": Spec(
+        "recommendations", "c360-recommendations", "ml.product_recommendations", 0.01, inputs="events"
+    ),
 }

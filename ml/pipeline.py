@@ -116,6 +116,10 @@ def _fingerprint(family: Family, train: pd.DataFrame, holdout: pd.DataFrame, col
 
 
 def train(cfg: Settings, key: str) -> Report:
+    if SPECS[key].inputs == "events":
+        from ml import recommendations  # noqa: PLC0415  (it imports this module)
+
+        return recommendations.train(cfg)
     family = FAMILIES[key]
     with connect(cfg) as wh:
         cutoffs = feats.cutoffs(wh)
@@ -201,7 +205,7 @@ def _log_run(cfg: Settings, family: Family, trained: Trained, data: Data) -> str
 
 def gate(cfg: Settings, key: str) -> Report:
     """Promote the challenger only if it beats the champion on the same holdout by the family's margin."""
-    family = FAMILIES[key]
+    family = FAMILIES.get(key) or SPECS[key]
     if not registry.store_exists(cfg):
         return Report(key, "kept", "no model has been trained yet")
     mlc = registry.client(cfg)
@@ -210,6 +214,11 @@ def gate(cfg: Settings, key: str) -> Report:
     champion_version = int(champion.version) if champion else None
     if challenger is None:
         return Report(key, "kept", "no new version to judge", champion_version, champion_version)
+    if family.inputs == "events":  # the recommender: both recommend for today's holdout customers
+        from ml import recommendations  # noqa: PLC0415
+
+        old = (recommendations.evaluate(cfg, champion), "") if champion else (None, "no champion yet")
+        return _decide(mlc, family, (challenger, champion), recommendations.evaluate(cfg, challenger), old)
     with connect(cfg) as wh:
         _, holdout = _frames(wh, family)
     empty = _without_data(features_of(challenger), holdout)
@@ -219,9 +228,17 @@ def gate(cfg: Settings, key: str) -> Report:
         mlc.delete_registered_model_alias(family.model_name, registry.CHALLENGER)
         return Report(key, "refused", f"version {challenger.version} {why}", int(challenger.version),
                       champion_version)  # fmt: skip
-    higher = challenger.tags.get("c360.higher_is_better") == "True"
     new = family.evaluate(registry.load(family.model_name, challenger.version), holdout, features_of(challenger))
-    old, why = _champion_score(family, champion, holdout)
+    return _decide(mlc, family, (challenger, champion), new, _champion_score(family, champion, holdout))
+
+
+def _decide(mlc, family, versions: tuple, new: float, champion_score: tuple[float | None, str]) -> Report:
+    """Promote the challenger (figure `new`) over the champion (its figure, or None and why) by the margin;
+    `versions` is (challenger, champion or None)."""
+    key, (challenger, champion) = family.key, versions
+    champion_version = int(champion.version) if champion else None
+    higher = challenger.tags.get("c360.higher_is_better") == "True"
+    old, why = champion_score
     if old is None:
         promote = True
     else:
@@ -271,6 +288,10 @@ def _record(mlc, family: Family, challenger, decision: str, figures: tuple[float
 
 def score(cfg: Settings, key: str) -> Report:
     """The champion's predictions for today's buyers, replacing the family's table in one transaction."""
+    if SPECS[key].inputs == "events":
+        from ml import recommendations  # noqa: PLC0415
+
+        return recommendations.score(cfg)
     family = FAMILIES[key]
     champion = None
     if registry.store_exists(cfg):

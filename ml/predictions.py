@@ -18,6 +18,11 @@ TABLES: dict[str, dict[str, str]] = {
                            **PROVENANCE},
     "ml.customer_clusters": {"customer_id": "varchar", "cluster_id": "integer", "cluster_name": "varchar",
                              **PROVENANCE},
+    "ml.product_recommendations": {"customer_id": "varchar", "recommendation_rank": "integer",
+                                   "product_id": "varchar", "score": "double", "reason": "varchar", **PROVENANCE},
+    "ml.product_associations": {"antecedent_product_id": "varchar", "consequent_product_id": "varchar",
+                                "orders_together": "bigint", "support": "double", "confidence": "double",
+                                "lift": "double", **PROVENANCE},
 }  # fmt: skip
 
 

@@ -57,6 +57,29 @@ class Recommender:
     neighbours: sparse.csr_matrix  # products x products, the NEIGHBOURS most similar of each row
     repeat: np.ndarray  # bool per product
     popularity: np.ndarray  # orders per product before the cutoff
+    rule_weight: float = RULE_WEIGHT
+    taste_weight: float = TASTE_WEIGHT
+
+    def predict(self, events: pd.DataFrame) -> pd.DataFrame:
+        """The top TOP_K of every customer in `events` (ml.ml_product_events' columns), from those events."""
+        purchases, feedback = split(events)
+        return recommend(self, purchases, feedback, sorted(events["customer_id"].unique()))
+
+
+def split(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """ml.ml_product_events as (purchases: customer_id, order_id, product_id, ordered_at; feedback: the
+    browsing, customer_id, product_id, event_action)."""
+    bought = events["event_action"] == "purchase"
+    purchases = events.loc[bought, ["customer_id", "order_id", "product_id", "event_at"]]
+    return purchases.rename(columns={"event_at": "ordered_at"}), events.loc[~bought]
+
+
+def params() -> dict[str, object]:
+    """The configuration a fit uses, as MLflow parameters: a change of any is a new model version."""
+    return {"algorithm": "rules + item-item cosine + category taste, rank blend", "top_k": TOP_K,
+            "feedback_weights": ",".join(f"{k}={v:g}" for k, v in FEEDBACK.items()),
+            "min_pair_orders": MIN_PAIR_ORDERS, "neighbours": NEIGHBOURS, "repeat_share": REPEAT_SHARE,
+            "rule_weight": RULE_WEIGHT, "taste_weight": TASTE_WEIGHT, "self_weight": SELF_WEIGHT}  # fmt: skip
 
 
 def association_rules(baskets: pd.DataFrame, min_orders: int = MIN_PAIR_ORDERS) -> pd.DataFrame:
@@ -122,7 +145,8 @@ def repeat_products(purchases: pd.DataFrame, share: float = REPEAT_SHARE) -> set
     return set(again[again >= share].index)
 
 
-def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame) -> Recommender:
+def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame, rule_weight: float = RULE_WEIGHT,
+        taste_weight: float = TASTE_WEIGHT) -> Recommender:  # fmt: skip
     """Learn from `purchases` (customer_id, order_id, product_id), `feedback` (customer_id, product_id,
     event_action: web events; purchases are added as `purchase`) and `catalog` (product_id,
     product_name, product_category: the products on sale now)."""
@@ -140,6 +164,8 @@ def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame) 
         neighbours=item_neighbours(feedback_matrix(events, customers, products)),
         repeat=np.isin(products, list(repeat_products(purchases))),
         popularity=popularity.reindex(products, fill_value=0).to_numpy(dtype="float64"),
+        rule_weight=rule_weight,
+        taste_weight=taste_weight,
     )
 
 
@@ -162,7 +188,7 @@ def recommend(model: Recommender, purchases: pd.DataFrame, feedback: pd.DataFram
     for i, customer in enumerate(ids):
         mine = owned.indices[owned.indptr[i] : owned.indptr[i + 1]]
         excluded = set(mine[~model.repeat[mine]].tolist())
-        ranked = _blend(_top(cf, i), rules.get(i, {}), excluded, taste[i])
+        ranked = _blend(_top(cf, i), rules.get(i, {}), excluded, taste[i], (model.rule_weight, model.taste_weight))
         picks = [(p, score, reason) for p, score, reason in ranked][:k]
         chosen = {p for p, _, _ in picks}
         if len(picks) < k:
@@ -229,9 +255,11 @@ def _taste_scores(model: Recommender, weights: sparse.csr_matrix) -> list[list[i
     return out
 
 
-def _blend(cf: list[tuple[int, float]], rules: dict[int, tuple], excluded: set, taste: list[int]) -> list[tuple]:
+def _blend(cf: list[tuple[int, float]], rules: dict[int, tuple], excluded: set, taste: list[int],
+           weights: tuple[float, float]) -> list[tuple]:  # fmt: skip
     """Both models' candidates by reciprocal rank (a product both rank high comes first), the reason from
     the model that ranks it higher; ties by product index."""
+    rule_weight, taste_weight = weights
     rule_rank = sorted(rules, key=lambda p: (-rules[p][0], p))
     score: dict[int, float] = {}
     reason: dict[int, tuple[float, str | None]] = {}
@@ -239,13 +267,13 @@ def _blend(cf: list[tuple[int, float]], rules: dict[int, tuple], excluded: set, 
         score[p] = score.get(p, 0.0) + 1.0 / (rank + 1)
         reason[p] = (1.0 / (rank + 1), None)
     for rank, p in enumerate(rule_rank[:CANDIDATES], start=1):
-        score[p] = score.get(p, 0.0) + RULE_WEIGHT / (rank + 1)
-        if p not in reason or RULE_WEIGHT / (rank + 1) > reason[p][0]:
-            reason[p] = (RULE_WEIGHT / (rank + 1), f"rule:{rules[p][1]}")
+        score[p] = score.get(p, 0.0) + rule_weight / (rank + 1)
+        if p not in reason or rule_weight / (rank + 1) > reason[p][0]:
+            reason[p] = (rule_weight / (rank + 1), f"rule:{rules[p][1]}")
     for rank, p in enumerate(taste, start=1):
-        score[p] = score.get(p, 0.0) + TASTE_WEIGHT / (rank + 1)
-        if p not in reason or TASTE_WEIGHT / (rank + 1) > reason[p][0]:
-            reason[p] = (TASTE_WEIGHT / (rank + 1), f"taste:{p}")
+        score[p] = score.get(p, 0.0) + taste_weight / (rank + 1)
+        if p not in reason or taste_weight / (rank + 1) > reason[p][0]:
+            reason[p] = (taste_weight / (rank + 1), f"taste:{p}")
     order = sorted((p for p in score if p not in excluded), key=lambda p: (-score[p], p))
     return [(p, score[p], reason[p][1]) for p in order]
 

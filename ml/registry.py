@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
+import mlflow.pyfunc
 import mlflow.sklearn
 import pandas as pd
 import skops.io
@@ -111,6 +112,31 @@ def load(model: str, version: str | int):
     """A registered version of our own registry (loading a model runs its code: we trust only ours)."""
     with _allow_deserialization():
         return mlflow.sklearn.load_model(f"models:/{model}/{version}")
+
+
+class _Pickled(mlflow.pyfunc.PythonModel):
+    """A model object that is not a scikit-learn estimator (the recommender), stored whole as a pyfunc whose
+    predict calls the object's own `predict(frame)`."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def predict(self, context, model_input: pd.DataFrame, params=None):
+        return self.model.predict(model_input)
+
+
+def log_object(model, example: pd.DataFrame) -> str:
+    """Log a fitted non-scikit-learn model in the active run as a pyfunc; returns its URI."""
+    info = mlflow.pyfunc.log_model(name="model", python_model=_Pickled(model), input_example=example,
+                                   pip_requirements=[f"scikit-learn=={_version('scikit-learn')}",
+                                                     f"scipy=={_version('scipy')}"])  # fmt: skip
+    return info.model_uri
+
+
+def load_object(model: str, version: str | int):
+    """The object of a version logged with `log_object` (our own registry only: loading unpickles)."""
+    with _allow_deserialization():
+        return mlflow.pyfunc.load_model(f"models:/{model}/{version}").unwrap_python_model().model
 
 
 @contextlib.contextmanager

@@ -17,12 +17,17 @@ from orchestration.defs.quality.gate import blocked_models
 GROUP = "ml"
 FEATURES = dg.AssetKey(["ml", "customer_features"])
 LABELS = dg.AssetKey(["ml", "customer_labels"])
-PREDICTIONS = {"churn": "churn_predictions", "clv": "clv_predictions", "clusters": "customer_clusters"}
+EVENTS = dg.AssetKey(["ml", "ml_product_events"])  # the recommender's input
+PRODUCTS = dg.AssetKey(["marts", "products"])
+PREDICTIONS = {"churn": "churn_predictions", "clv": "clv_predictions", "clusters": "customer_clusters",
+               "recommendations": "product_recommendations"}  # fmt: skip
 SHOWN = {  # the metrics each asset shows in the UI, besides the champion version
     "churn": ["roc_auc", "pr_auc", "f1", "brier", "baseline_recency_logistic_roc_auc", "baseline_bgnbd_roc_auc"],
     "clv": ["mae", "rmse", "spearman", "top_decile_share", "baseline_naive_run_rate_mae",
             "baseline_bgnbd_gamma_gamma_mae"],
     "clusters": ["silhouette"],
+    "recommendations": ["recall_at_10", "precision_at_10", "ndcg_at_10", "baseline_popularity_recall_at_10",
+                        "baseline_category_popularity_recall_at_10"],
 }  # fmt: skip
 
 
@@ -41,7 +46,8 @@ def predictions_key(family: str) -> dg.AssetKey:
 def ensure_not_blocked(context: dg.AssetExecutionContext) -> None:
     """Fail before reading anything while a blocking check holds back the feature models."""
     blocked = blocked_models(settings(), manifest())
-    reasons = sorted({why for model, why in blocked.items() if model in ("customer_features", "customer_labels")})
+    inputs = ("customer_features", "customer_labels", "ml_product_events")
+    reasons = sorted({why for model, why in blocked.items() if model in inputs})
     if reasons:
         raise dg.Failure(description=f"not run: the ML features are blocked ({'; '.join(reasons)})",
                          allow_retries=False)  # fmt: skip
@@ -67,7 +73,8 @@ def _metadata(report, shown: list[str]) -> dict:
 
 
 def _assets(family: str) -> list[dg.AssetsDefinition]:
-    deps = [FEATURES, LABELS] if SPECS[family].supervised else [FEATURES]
+    spec = SPECS[family]
+    deps = [EVENTS, PRODUCTS] if spec.inputs == "events" else [FEATURES, LABELS] if spec.supervised else [FEATURES]
     model = SPECS[family].model_name
 
     @dg.asset(key=training_key(family), deps=deps, group_name=GROUP, kinds={"mlflow", "scikit-learn"},
@@ -94,10 +101,10 @@ def _assets(family: str) -> list[dg.AssetsDefinition]:
         metadata.update({f"{k}_metric": round(v, 4) for k, v in report.metrics.items()})
         return dg.MaterializeResult(metadata=metadata)
 
-    @dg.asset(key=predictions_key(family), deps=[champion_key(family), FEATURES], group_name=GROUP,
+    @dg.asset(key=predictions_key(family), deps=[champion_key(family), *deps], group_name=GROUP,
               kinds={"mlflow", "table"},
-              description=f"Predictions of the {model} champion for today's buyers (table "
-              f"{SPECS[family].table}), each row with its model version.")  # fmt: skip
+              description=f"Predictions of the {model} champion for today's customers (table "
+              f"{spec.table}), each row with its model version.")  # fmt: skip
     def predictions(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ensure_not_blocked(context)
         from ml import pipeline

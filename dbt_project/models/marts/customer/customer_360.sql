@@ -34,6 +34,14 @@ clusters as (
     select * from {{ ref('stg_ml__customer_clusters') }}
 ),
 
+recommendations as (
+    select
+        customer_id,
+        {{ json_list('product_id', 'recommendation_rank') }} as top_recommendations
+    from {{ ref('stg_ml__product_recommendations') }}
+    group by customer_id
+),
+
 final as (
     select
         customers.*,
@@ -62,7 +70,8 @@ final as (
         churn.churn_risk_band,
         clv.predicted_clv,
         clusters.cluster_id,
-        clusters.cluster_name
+        clusters.cluster_name,
+        recommendations.top_recommendations
     from customers
     left join orders on customers.customer_id = orders.customer_id
     left join rfm on customers.customer_id = rfm.customer_id
@@ -71,6 +80,7 @@ final as (
     left join churn on customers.customer_id = churn.customer_id
     left join clv on customers.customer_id = clv.customer_id
     left join clusters on customers.customer_id = clusters.customer_id
+    left join recommendations on customers.customer_id = recommendations.customer_id
 )
 
 select * from final
