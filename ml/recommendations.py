@@ -84,6 +84,7 @@ def train(cfg: Settings) -> Report:
         mlflow.set_tags({"mlflow.source.git.commit": registry.git_commit(), "c360.family": SPEC.key,
                          "c360.fingerprint": fingerprint, "c360.target": cfg.target})  # fmt: skip
         mlflow.log_params({**recommend.params(), "cutoff_holdout": cutoffs.dates["holdout"],
+                           "cutoff_score": cutoffs.dates["score"],
                            "horizon_days": cutoffs.horizon_days, "customers_judged": len(truth),
                            "events_before_holdout": len(history), "products": len(model.products),
                            "rules": len(model.rules), "data_fingerprint": fingerprint})  # fmt: skip

@@ -92,7 +92,14 @@ def test_every_profile_column_equals_the_files(built):
     web, liked = expected.customer_web(landing, AS_OF), expected.preferences(landing)
     got = profiles(built)
     assert set(got) == set(crm)
-    predictions = {"churn_probability", "churn_risk_band", "predicted_clv", "cluster_id", "cluster_name"}
+    predictions = {
+        "churn_probability",
+        "churn_risk_band",
+        "predicted_clv",
+        "cluster_id",
+        "cluster_name",
+        "top_recommendations",
+    }  # tests/ml/test_recommendations.py
     checked = set()
     want: dict[str, dict] = {}
     for customer, c in crm.items():
