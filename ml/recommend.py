@@ -36,6 +36,7 @@ MINE = {"product_view": "you viewed it", "add_to_favorite": "you favourited it",
         "add_to_cart": "you had it in your cart", "purchase": "you buy it again"}  # fmt: skip
 MIN_PAIR_ORDERS = 2  # a rule needs its pair in at least this many orders
 NEIGHBOURS = 50  # similar products kept per product
+RULES_PER_PRODUCT = 20  # the rules of highest confidence the model keeps per antecedent
 REPEAT_SHARE = 0.2  # a product is a repeat purchase when this share of its buyers bought it in 2+ orders
 CANDIDATES = 200  # per customer, from each model, before filtering
 BLOCK = 2_000  # customers scored at once where a customers x products array is dense
@@ -79,6 +80,7 @@ def params() -> dict[str, object]:
     return {"algorithm": "rules + item-item cosine + category taste, rank blend", "top_k": TOP_K,
             "feedback_weights": ",".join(f"{k}={v:g}" for k, v in FEEDBACK.items()),
             "min_pair_orders": MIN_PAIR_ORDERS, "neighbours": NEIGHBOURS, "repeat_share": REPEAT_SHARE,
+            "rules_per_product": RULES_PER_PRODUCT,
             "rule_weight": RULE_WEIGHT, "taste_weight": TASTE_WEIGHT, "self_weight": SELF_WEIGHT}  # fmt: skip
 
 
@@ -160,7 +162,7 @@ def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame, 
         products=products,
         categories=by_id["product_category"].to_numpy(),
         names=by_id["product_name"].to_numpy(),
-        rules=_in_catalog(association_rules(purchases), products),
+        rules=_strongest_rules(_in_catalog(association_rules(purchases), products)),
         neighbours=item_neighbours(feedback_matrix(events, customers, products)),
         repeat=np.isin(products, list(repeat_products(purchases))),
         popularity=popularity.reindex(products, fill_value=0).to_numpy(dtype="float64"),
@@ -172,15 +174,31 @@ def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame, 
 def recommend(model: Recommender, purchases: pd.DataFrame, feedback: pd.DataFrame, customers: list[str],
               k: int = TOP_K) -> pd.DataFrame:  # fmt: skip
     """The top `k` products for each of `customers` from their history (the same frames as `fit`, up to
-    the moment of recommending): customer_id, rank, product_id, score, reason."""
-    products = model.products
+    the moment of recommending): customer_id, rank, product_id, score, reason. BLOCK customers at a time,
+    so that memory stays flat however many there are."""
     ids = np.sort(np.asarray(customers, dtype=object))
     bought = purchases[["customer_id", "product_id"]].assign(event_action="purchase")
     events = pd.concat([feedback[["customer_id", "product_id", "event_action"]], bought], ignore_index=True)
+    events = events[events["customer_id"].isin(ids)].sort_values("customer_id", kind="stable")
+    owners = purchases[purchases["customer_id"].isin(ids)].sort_values("customer_id", kind="stable")
+    event_keys, owner_keys = events["customer_id"].to_numpy(), owners["customer_id"].to_numpy()
+    out: list[tuple] = []
+    for start in range(0, len(ids), BLOCK):
+        block = ids[start : start + BLOCK]
+        low, high = block[0], block[-1]
+        these = events.iloc[np.searchsorted(event_keys, low) : np.searchsorted(event_keys, high, side="right")]
+        theirs = owners.iloc[np.searchsorted(owner_keys, low) : np.searchsorted(owner_keys, high, side="right")]
+        out += _recommend_block(model, theirs, these, block, k)
+    return pd.DataFrame(out, columns=["customer_id", "rank", "product_id", "score", "reason"])
+
+
+def _recommend_block(model: Recommender, purchases: pd.DataFrame, events: pd.DataFrame, ids: np.ndarray,
+                     k: int) -> list[tuple]:  # fmt: skip
+    products = model.products
     weights = feedback_matrix(events, ids, products)
     cf = (weights @ model.neighbours.T).tocsr()
     taste = _taste_scores(model, weights)
-    owned = feedback_matrix(bought, ids, products).tocsr()
+    owned = feedback_matrix(events[events["event_action"] == "purchase"], ids, products).tocsr()
     rules = _rule_scores(model, purchases, ids)
     favourite = _favourite_categories(model, owned)
     strongest = _strongest_events(events, ids, products)
@@ -203,7 +221,7 @@ def recommend(model: Recommender, purchases: pd.DataFrame, feedback: pd.DataFram
             else:
                 why = source
             out.append((customer, rank, products[p], float(score), why))
-    return pd.DataFrame(out, columns=["customer_id", "rank", "product_id", "score", "reason"])
+    return out
 
 
 def _top(scores: sparse.csr_matrix, i: int) -> list[tuple[int, float]]:
@@ -230,6 +248,12 @@ def _rule_scores(model: Recommender, purchases: pd.DataFrame, ids: np.ndarray) -
     for r, c, a, conf in zip(rows, consequents, antecedents, hits["confidence"].to_numpy(), strict=True):
         found.setdefault(int(r), {})[int(c)] = (float(conf), int(a))
     return found
+
+
+def _strongest_rules(rules: pd.DataFrame, keep: int = RULES_PER_PRODUCT) -> pd.DataFrame:
+    """Each antecedent's `keep` rules of highest confidence (association_rules sorts them so): a customer's
+    products times every rule of each would not fit in memory at 100,000 customers."""
+    return rules.groupby("antecedent", sort=False).head(keep).reset_index(drop=True)
 
 
 def _in_catalog(rules: pd.DataFrame, products: np.ndarray) -> pd.DataFrame:
