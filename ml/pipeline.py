@@ -217,8 +217,8 @@ def gate(cfg: Settings, key: str) -> Report:
     if family.inputs == "events":  # the recommender: both recommend for today's holdout customers
         from ml import recommendations  # noqa: PLC0415
 
-        old = (recommendations.evaluate(cfg, champion), "") if champion else (None, "no champion yet")
-        return _decide(mlc, family, (challenger, champion), recommendations.evaluate(cfg, challenger), old)
+        new, *old = recommendations.evaluate(cfg, [challenger, *([champion] if champion else [])])
+        return _decide(mlc, family, (challenger, champion), new, (old[0], "") if old else (None, "no champion yet"))
     with connect(cfg) as wh:
         _, holdout = _frames(wh, family)
     empty = _without_data(features_of(challenger), holdout)

@@ -147,22 +147,29 @@ def repeat_products(purchases: pd.DataFrame, share: float = REPEAT_SHARE) -> set
     return set(again[again >= share].index)
 
 
-def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame, rule_weight: float = RULE_WEIGHT,
-        taste_weight: float = TASTE_WEIGHT) -> Recommender:  # fmt: skip
+def _with_purchases(purchases: pd.DataFrame, feedback: pd.DataFrame) -> pd.DataFrame:
+    """The browsing and the purchases as one frame of (customer_id, product_id, event_action)."""
+    bought = purchases[["customer_id", "product_id"]].assign(event_action="purchase")
+    return pd.concat([feedback[["customer_id", "product_id", "event_action"]], bought], ignore_index=True)
+
+
+def fit(purchases: pd.DataFrame, feedback: pd.DataFrame, catalog: pd.DataFrame, *, rule_weight: float = RULE_WEIGHT,
+        taste_weight: float = TASTE_WEIGHT, rules: pd.DataFrame | None = None) -> Recommender:  # fmt: skip
     """Learn from `purchases` (customer_id, order_id, product_id), `feedback` (customer_id, product_id,
     event_action: web events; purchases are added as `purchase`) and `catalog` (product_id,
-    product_name, product_category: the products on sale now)."""
+    product_name, product_category: the products on sale now). `rules`: association_rules(purchases),
+    when the caller has them already."""
     products = np.sort(catalog["product_id"].unique())
     by_id = catalog.drop_duplicates("product_id").set_index("product_id").reindex(products)
     customers = np.sort(pd.concat([purchases["customer_id"], feedback["customer_id"]]).dropna().unique())
-    bought = purchases[["customer_id", "product_id"]].assign(event_action="purchase")
-    events = pd.concat([feedback[["customer_id", "product_id", "event_action"]], bought], ignore_index=True)
+    events = _with_purchases(purchases, feedback)
+    rules = association_rules(purchases) if rules is None else rules
     popularity = purchases.drop_duplicates(["order_id", "product_id"])["product_id"].value_counts()
     return Recommender(
         products=products,
         categories=by_id["product_category"].to_numpy(),
         names=by_id["product_name"].to_numpy(),
-        rules=_strongest_rules(_in_catalog(association_rules(purchases), products)),
+        rules=_strongest_rules(_in_catalog(rules, products)),
         neighbours=item_neighbours(feedback_matrix(events, customers, products)),
         repeat=np.isin(products, list(repeat_products(purchases))),
         popularity=popularity.reindex(products, fill_value=0).to_numpy(dtype="float64"),
@@ -177,8 +184,7 @@ def recommend(model: Recommender, purchases: pd.DataFrame, feedback: pd.DataFram
     the moment of recommending): customer_id, rank, product_id, score, reason. BLOCK customers at a time,
     so that memory stays flat however many there are."""
     ids = np.sort(np.asarray(customers, dtype=object))
-    bought = purchases[["customer_id", "product_id"]].assign(event_action="purchase")
-    events = pd.concat([feedback[["customer_id", "product_id", "event_action"]], bought], ignore_index=True)
+    events = _with_purchases(purchases, feedback)
     events = events[events["customer_id"].isin(ids)].sort_values("customer_id", kind="stable")
     owners = purchases[purchases["customer_id"].isin(ids)].sort_values("customer_id", kind="stable")
     event_keys, owner_keys = events["customer_id"].to_numpy(), owners["customer_id"].to_numpy()
@@ -207,7 +213,7 @@ def _recommend_block(model: Recommender, purchases: pd.DataFrame, events: pd.Dat
         mine = owned.indices[owned.indptr[i] : owned.indptr[i + 1]]
         excluded = set(mine[~model.repeat[mine]].tolist())
         ranked = _blend(_top(cf, i), rules.get(i, {}), excluded, taste[i], (model.rule_weight, model.taste_weight))
-        picks = [(p, score, reason) for p, score, reason in ranked][:k]
+        picks = ranked[:k]
         chosen = {p for p, _, _ in picks}
         if len(picks) < k:
             picks += _fill(model, favourite[i], excluded | chosen, k - len(picks))

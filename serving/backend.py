@@ -15,8 +15,8 @@ from sqlglot import exp
 
 from c360_core.settings import Settings
 from c360_core.warehouse import DuckDBWarehouse, PostgresWarehouse, Warehouse, duckdb_config
-from governance import audit
 from governance.audit import Access, record_many
+from governance.audit import ensure as ensure_access_log
 from serving import tokens
 from serving.access import Forbidden, Reader
 
@@ -57,7 +57,7 @@ class Backend:
         with self.owner() as wh:
             wh.execute("create schema if not exists audit")
             tokens.ensure(wh)
-            audit.ensure(wh)
+            ensure_access_log(wh)
         self._stop.clear()
         self._flusher = threading.Thread(target=self._flush_every, name="audit-flush", daemon=True)
         self._flusher.start()
