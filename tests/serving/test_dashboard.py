@@ -31,6 +31,19 @@ PAGES = {"": "[data-kpi]", "analytics": "#body .js-plotly-plot", "models": "#car
          "customer": "#c-button"}  # fmt: skip
 START = ML_AS_OF - dt.timedelta(days=364)  # the pages' default date range: the year up to C360_AS_OF_DATE
 WAIT_MS = 90_000
+# waits (up to 20 s) until no dcc.Graph is pending and each holds a drawn Plotly chart, then counts
+DRAWN_CHARTS = """async () => {
+  const count = (selector) => document.querySelectorAll(selector).length;
+  const counts = () => ({graphs: count('.dash-graph'), plots: count('.js-plotly-plot'),
+                         png_buttons: count(".modebar-btn[data-title='Download plot as a PNG']")});
+  for (let waited = 0; waited < 20000; waited += 100) {
+    const now = counts();
+    if (!document.querySelector('.dash-graph--pending') && now.plots === now.graphs && now.png_buttons === now.plots)
+      return now;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return counts();
+}"""
 # the page-by-page tests run on DuckDB; the role test runs on both. (Not `parametrize(..., indirect=True)`: a
 # second parametrization of the session's warehouse fixture makes pytest build it again for each switch.)
 DUCKDB = pytest.mark.duckdb_only
@@ -150,9 +163,10 @@ def test_every_page_renders_with_no_error(site):
         tab.page.wait_for_selector(ready, timeout=WAIT_MS)
         tab.page.wait_for_load_state("networkidle")
         took = time.perf_counter() - clock
-        charts = tab.page.locator(".js-plotly-plot").count()
-        # every chart: hover tooltips and zoom are Plotly's own; its toolbar downloads a PNG, and nothing uploads
-        assert tab.page.locator(".modebar-btn[data-title='Download plot as a PNG']").count() == charts, name
+        # every chart: hover tooltips and zoom are Plotly's own; its toolbar downloads a PNG, and nothing uploads.
+        # A chart may still be drawing after the page's ready mark: count once every dcc.Graph holds a drawn plot.
+        drawn = tab.page.evaluate(DRAWN_CHARTS)
+        assert drawn["plots"] == drawn["graphs"] and drawn["png_buttons"] == drawn["plots"], (name, drawn)
         assert tab.page.locator(".modebar-btn[data-title='Share chart...']").count() == 0, name
         shown = tab.page.locator(".error, .refused").all_inner_texts()
         assert shown == [], f"page /{name} shows {shown}"
