@@ -14,31 +14,41 @@ import sys
 from pathlib import Path
 
 from bench.measure import run_stage
+from ml.catalog import SPECS
 
 ROOT = Path(__file__).resolve().parents[1]
 IMAGES = ROOT / "docs" / "images" / "ml"
-FAMILIES = ("churn", "clv", "clusters")
-PREDICTIONS = "key:ml/churn_predictions or key:ml/clv_predictions or key:ml/customer_clusters"
+FAMILIES = tuple(SPECS)
+PREDICTIONS = " or ".join(f"key:{SPECS[f].table.replace('.', '/')}" for f in FAMILIES)
 STAGES = [
     ("ml: features (dbt)", "group:ml and kind:dbt"),
     *[(f"ml: train + gate {f}", f"key:ml/{f}_training or key:ml/{f}_champion") for f in FAMILIES],
-    ("ml: score (3 families)", PREDICTIONS),
+    (f"ml: score ({len(FAMILIES)} families)", PREDICTIONS),
     ("ml: customer_360 with predictions", "key:marts/customer_360"),
 ]
 # the figures docs/ml.md reports, per family: (metric, label)
 SHOWN = {
-    "churn": ["roc_auc", "pr_auc", "f1", "precision", "recall", "brier", "baseline_recency_logistic_roc_auc",
-              "baseline_bgnbd_roc_auc", "holdout_churn_rate"],
+    "churn": ["roc_auc", "pr_auc", "accuracy", "f1", "precision", "recall", "brier",
+              "baseline_recency_logistic_roc_auc", "baseline_bgnbd_roc_auc", "holdout_churn_rate"],
     "clv": ["mae", "rmse", "spearman", "top_decile_share", "predicted_total_ratio", "baseline_naive_run_rate_mae",
             "baseline_naive_run_rate_rmse", "baseline_naive_run_rate_top_decile_share",
             "baseline_naive_run_rate_predicted_total_ratio", "baseline_bgnbd_gamma_gamma_predicted_total_ratio",
             "baseline_naive_run_rate_spearman", "baseline_bgnbd_gamma_gamma_mae", "baseline_bgnbd_gamma_gamma_rmse",
             "baseline_bgnbd_gamma_gamma_spearman", "baseline_bgnbd_gamma_gamma_top_decile_share"],
     "clusters": ["silhouette"],
+    "recommendations": ["recall_at_10", "precision_at_10", "ndcg_at_10", "baseline_popularity_recall_at_10",
+                        "baseline_popularity_precision_at_10", "baseline_popularity_ndcg_at_10",
+                        "baseline_category_popularity_recall_at_10", "baseline_category_popularity_precision_at_10",
+                        "baseline_category_popularity_ndcg_at_10"],
+    "revenue_forecast": ["mape", "mape_30d", "coverage_80", "coverage_95", "baseline_naive_mape",
+                         "baseline_naive_mape_30d", "baseline_seasonal_naive_mape", "baseline_seasonal_naive_mape_30d"],
+    "demand_forecast": ["mase", "coverage_80", "coverage_95", "baseline_naive_mase", "baseline_seasonal_naive_mase",
+                        "categories", "categories_beating_seasonal_naive"],
 }  # fmt: skip
 PLOTS = {"churn": ["roc.png", "precision_recall.png", "calibration.png", "feature_importance.png"],
          "clv": ["predicted_vs_actual.png", "feature_importance.png"],
-         "clusters": ["silhouette_by_k.png", "cluster_profiles.png"]}  # fmt: skip
+         "clusters": ["silhouette_by_k.png", "cluster_profiles.png"], "recommendations": ["recall_at_10.png"],
+         "revenue_forecast": ["revenue_forecast.png"], "demand_forecast": ["demand_forecast.png"]}  # fmt: skip
 
 
 def bench_ml(customers: int, days: int, env: dict[str, str]) -> list[dict]:
@@ -61,7 +71,7 @@ def report(env: dict[str, str], customers: int, days: int, images: Path = IMAGES
     out: dict = {"customers": customers, "days": days, "families": {}}
     images.mkdir(parents=True, exist_ok=True)
     for family in FAMILIES:
-        name = f"c360-{family}"
+        name = SPECS[family].model_name
         version = mlc.get_model_version_by_alias(name, registry.CHAMPION)
         run = mlc.get_run(version.run_id)
         metrics = run.data.metrics

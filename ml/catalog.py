@@ -13,14 +13,19 @@ class Spec:
     table: str  # where the champion's predictions land
     margin: float  # relative improvement of the primary metric a challenger needs over the champion
     supervised: bool = True  # trained on a past cutoff with labels, judged on a later one
-    inputs: str = "features"  # features: ml.customer_features; events: ml.ml_product_events (recommendations)
+    inputs: str = "features"  # features: ml.customer_features; events: ml.ml_product_events; series: a daily series
+    reads: tuple[str, ...] = ("customer_features", "customer_labels")  # the dbt models (schema ml) it reads
 
 
 SPECS = {
     "churn": Spec("churn", "c360-churn", "ml.churn_predictions", 0.005),
     "clv": Spec("clv", "c360-clv", "ml.clv_predictions", 0.01),
-    "clusters": Spec("clusters", "c360-clusters", "ml.customer_clusters", 0.02, supervised=False),
-    "recommendations": Spec(
-        "recommendations", "c360-recommendations", "ml.product_recommendations", 0.01, inputs="events"
-    ),
-}
+    "clusters": Spec("clusters", "c360-clusters", "ml.customer_clusters", 0.02, supervised=False,
+                     reads=("customer_features",)),
+    "recommendations": Spec("recommendations", "c360-recommendations", "ml.product_recommendations", 0.01,
+                            inputs="events", reads=("ml_product_events",)),
+    "revenue_forecast": Spec("revenue_forecast", "c360-revenue-forecast", "ml.revenue_forecast", 0.01,
+                             inputs="series", reads=("ml_daily_revenue",)),
+    "demand_forecast": Spec("demand_forecast", "c360-demand-forecast", "ml.demand_forecast", 0.01,
+                            inputs="series", reads=("ml_daily_category_units",)),
+}  # fmt: skip

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import importlib
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -21,7 +22,7 @@ import pandas as pd
 
 from c360_core.settings import Settings
 from c360_core.warehouse import arrow_table, connect
-from ml import churn, clv, predictions, registry, segments
+from ml import churn, clv, lapsed, predictions, registry, segments
 from ml import features as feats
 from ml.catalog import SPECS, Spec
 from ml.modeling import Trained
@@ -115,11 +116,51 @@ def _fingerprint(family: Family, train: pd.DataFrame, holdout: pd.DataFrame, col
     return hashlib.sha256(f"{data}|{family.margin}|{spec}".encode()).hexdigest()[:16]
 
 
-def train(cfg: Settings, key: str) -> Report:
-    if SPECS[key].inputs == "events":
-        from ml import recommendations  # noqa: PLC0415  (it imports this module)
+OWN_STEPS = {"events": "ml.recommendations", "series": "ml.forecasting"}  # by Spec.inputs: their own steps
 
-        return recommendations.train(cfg)
+
+def _own_steps(key: str):
+    """The module whose train, evaluate and score a family uses when it does not read the customer features
+    (imported when used: those modules import this one)."""
+    module = OWN_STEPS.get(SPECS[key].inputs)
+    return importlib.import_module(module) if module else None
+
+
+def register_or_unchanged(cfg: Settings, spec: Spec, logged: tuple[str, str], metrics: dict[str, float], *,
+                          primary: str, info: dict, higher_is_better: bool = False) -> Report:  # fmt: skip
+    """After a family's own training run: its model (`logged` is the fingerprint and the logged model's URI)
+    registered as `challenger`, or nothing new when a version has the same fingerprint."""
+    fingerprint, uri = logged
+    mlc = registry.client(cfg)
+    champion = registry.version_by_alias(mlc, spec.model_name, registry.CHAMPION)
+    champion_version = int(champion.version) if champion else None
+    same = registry.version_with_fingerprint(mlc, spec.model_name, fingerprint)
+    if same is not None:
+        detail = f"same data and configuration as version {same.version}: nothing new to register"
+        return Report(spec.key, "unchanged", detail, int(same.version), champion_version, metrics, info)
+    tags = {"c360.fingerprint": fingerprint, "c360.primary_metric": primary,
+            "c360.higher_is_better": str(higher_is_better), "c360.holdout_metric": str(metrics[primary]),
+            "c360.features": ",".join(f"ml.{m}" for m in spec.reads)}  # fmt: skip
+    version = registry.register(mlc, spec.model_name, uri, tags)
+    detail = f"version {version.version}: out-of-time {primary} {metrics[primary]:.4f}"
+    return Report(spec.key, "trained", detail, int(version.version), champion_version, metrics, info)
+
+
+def champion_to_score(cfg: Settings, spec: Spec):
+    """The family's champion version, or an MLError saying how to train one."""
+    champion = None
+    if registry.store_exists(cfg):
+        champion = registry.version_by_alias(registry.client(cfg), spec.model_name, registry.CHAMPION)
+    if champion is None:
+        raise MLError(f"{spec.model_name} has no champion: no model of it has been trained and promoted yet, so "
+                      f"nothing can be scored. Train one: c360 materialize --select 'group:ml' (the weekly "
+                      f"ml_training job does it). {spec.table} is left as it was.")  # fmt: skip
+    return champion
+
+
+def train(cfg: Settings, key: str) -> Report:
+    if own := _own_steps(key):
+        return own.train(cfg, key)
     family = FAMILIES[key]
     with connect(cfg) as wh:
         cutoffs = feats.cutoffs(wh)
@@ -214,10 +255,8 @@ def gate(cfg: Settings, key: str) -> Report:
     champion_version = int(champion.version) if champion else None
     if challenger is None:
         return Report(key, "kept", "no new version to judge", champion_version, champion_version)
-    if family.inputs == "events":  # the recommender: both recommend for today's holdout customers
-        from ml import recommendations  # noqa: PLC0415
-
-        new, *old = recommendations.evaluate(cfg, [challenger, *([champion] if champion else [])])
+    if own := _own_steps(key):  # both judged by the family's own steps, on the same data
+        new, *old = own.evaluate(cfg, key, [challenger, *([champion] if champion else [])])
         return _decide(mlc, family, (challenger, champion), new, (old[0], "") if old else (None, "no champion yet"))
     with connect(cfg) as wh:
         _, holdout = _frames(wh, family)
@@ -288,10 +327,8 @@ def _record(mlc, family: Family, challenger, decision: str, figures: tuple[float
 
 def score(cfg: Settings, key: str) -> Report:
     """The champion's predictions for today's buyers, replacing the family's table in one transaction."""
-    if SPECS[key].inputs == "events":
-        from ml import recommendations  # noqa: PLC0415
-
-        return recommendations.score(cfg)
+    if own := _own_steps(key):
+        return own.score(cfg, key)
     family = FAMILIES[key]
     champion = None
     if registry.store_exists(cfg):
@@ -313,21 +350,28 @@ def score(cfg: Settings, key: str) -> Report:
             raise MLError(f"{family.model_name} version {champion.version} needs {missing}, which have no data today; "
                           f"retrain it: c360 materialize --select 'group:ml'")  # fmt: skip
         values = family.predict(registry.load(family.model_name, champion.version), rows, features)
-        table = _rows(family, champion, rows, values, cutoffs)
+        table = _rows(family, (family.model_name, int(champion.version)), rows["customer_id"].tolist(), values,
+                      cutoffs)  # fmt: skip
+        added = lapsed.answers(key, wh, cutoffs, set(rows["customer_id"]))
+        for extra in added:
+            table += _rows(family, (extra.model_name, 0), extra.customers, extra.values, cutoffs)
         predictions.replace(wh, family.table, arrow_table(columns, table))
-    return Report(key, "scored", f"{len(table):,} customers scored by version {champion.version}",
+    also = "".join(f", {len(a.customers):,} by {a.model_name}" for a in added)
+    return Report(key, "scored", f"{len(rows):,} customers scored by version {champion.version}{also}",
                   int(champion.version), int(champion.version), info={"rows": len(table)})  # fmt: skip
 
 
-def _rows(family: Family, champion, rows: pd.DataFrame, values: dict[str, list], cutoffs) -> list[tuple]:
+def _rows(family: Family, model: tuple[str, int], customers: list[str], values: dict[str, list],
+          cutoffs) -> list[tuple]:  # fmt: skip
+    """The table's rows for `customers`, made by `model` (name, version)."""
     columns = predictions.TABLES[family.table]
     scored_at = dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
     fixed = {
-        "model_name": family.model_name, "model_version": int(champion.version), "scored_at": scored_at,
+        "model_name": model[0], "model_version": model[1], "scored_at": scored_at,
         "cutoff_date": dt.date.fromisoformat(cutoffs.dates["score"]), "horizon_days": cutoffs.horizon_days,
     }  # fmt: skip
-    data = {"customer_id": rows["customer_id"].tolist(), **values}
+    data = {"customer_id": customers, **values}
     return [
         tuple(data[c][i] if c in data else fixed[c] for c in columns)
-        for i in range(len(rows))
+        for i in range(len(customers))
     ]  # fmt: skip

@@ -23,6 +23,13 @@ TABLES: dict[str, dict[str, str]] = {
     "ml.product_associations": {"antecedent_product_id": "varchar", "consequent_product_id": "varchar",
                                 "orders_together": "bigint", "support": "double", "confidence": "double",
                                 "lift": "double", **PROVENANCE},
+    "ml.revenue_forecast": {"forecast_date": "date", "horizon_days": "integer", "revenue_forecast": "double",
+                            "revenue_lower_80": "double", "revenue_upper_80": "double", "revenue_lower_95": "double",
+                            "revenue_upper_95": "double", **PROVENANCE},
+    "ml.demand_forecast": {"product_category": "varchar", "week_start": "date", "week_end": "date",
+                           "horizon_weeks": "integer", "units_forecast": "double", "units_lower_80": "double",
+                           "units_upper_80": "double", "units_lower_95": "double", "units_upper_95": "double",
+                           **PROVENANCE},
 }  # fmt: skip
 
 

@@ -26,7 +26,7 @@ from c360_core.warehouse import arrow_table, connect
 from ml import features as feats
 from ml import predictions, recommend, registry
 from ml.catalog import SPECS
-from ml.pipeline import MIN_ROWS, MLError, Report
+from ml.pipeline import MIN_ROWS, Report, champion_to_score, register_or_unchanged
 
 SPEC = SPECS["recommendations"]
 PRIMARY = f"recall_at_{recommend.TOP_K}"
@@ -66,7 +66,7 @@ def _fingerprint(events: pd.DataFrame, catalog: pd.DataFrame, cutoffs: feats.Cut
     return hashlib.sha256(f"{data}|{products}|{cutoffs.dates}|{SPEC.margin}|{spec}".encode()).hexdigest()[:16]
 
 
-def train(cfg: Settings) -> Report:
+def train(cfg: Settings, key: str = SPEC.key) -> Report:
     cutoffs, events, catalog = _read(cfg)
     history, truth = _holdout(cutoffs, events)
     if len(truth) < MIN_ROWS:
@@ -78,7 +78,6 @@ def train(cfg: Settings) -> Report:
     metrics = recommend.judge(_judged(model, history, truth), truth)
     for name, recs in recommend.baselines(model, purchases, list(truth)).items():
         metrics |= {f"baseline_{name.replace(' ', '_')}_{k}": v for k, v in recommend.judge(recs, truth).items()}
-    mlc = registry.client(cfg)
     with mlflow.start_run(experiment_id=registry.experiment_id(cfg, SPEC.model_name),
                           run_name=f"recommendations {cutoffs.dates['holdout']}") as run:  # fmt: skip
         mlflow.set_tags({"mlflow.source.git.commit": registry.git_commit(), "c360.family": SPEC.key,
@@ -93,19 +92,11 @@ def train(cfg: Settings) -> Report:
         plt.close("all")
         registry.log_table(model.rules.sort_values("lift", ascending=False).head(200), "tables/top_rules.json")
         uri = registry.log_object(model, history.head(20))
-    champion = registry.version_by_alias(mlc, SPEC.model_name, registry.CHAMPION)
-    champion_version = int(champion.version) if champion else None
     info = {"cutoffs": cutoffs.dates, "fingerprint": fingerprint, "run_id": run.info.run_id,
             "algorithm": recommend.params()["algorithm"]}  # fmt: skip
-    same = registry.version_with_fingerprint(mlc, SPEC.model_name, fingerprint)
-    if same is not None:
-        detail = f"same data and configuration as version {same.version}: nothing new to register"
-        return Report(SPEC.key, "unchanged", detail, int(same.version), champion_version, metrics, info)
-    tags = {"c360.fingerprint": fingerprint, "c360.primary_metric": PRIMARY, "c360.higher_is_better": "True",
-            "c360.holdout_metric": str(metrics[PRIMARY]), "c360.features": "ml.ml_product_events"}  # fmt: skip
-    version = registry.register(mlc, SPEC.model_name, uri, tags)
-    detail = f"version {version.version}: holdout {PRIMARY} {metrics[PRIMARY]:.4f}"
-    return Report(SPEC.key, "trained", detail, int(version.version), champion_version, metrics, info)
+    return register_or_unchanged(
+        cfg, SPEC, (fingerprint, uri), metrics, primary=PRIMARY, info=info, higher_is_better=True
+    )
 
 
 def _figure(metrics: dict[str, float]):
@@ -117,7 +108,7 @@ def _figure(metrics: dict[str, float]):
     return fig
 
 
-def evaluate(cfg: Settings, versions: list) -> list[float]:
+def evaluate(cfg: Settings, key: str, versions: list) -> list[float]:
     """Each registered version's recall@10 on today's holdout (the events read once for all)."""
     cutoffs, events, _ = _read(cfg)
     history, truth = _holdout(cutoffs, events)
@@ -125,13 +116,8 @@ def evaluate(cfg: Settings, versions: list) -> list[float]:
             for v in versions]  # fmt: skip
 
 
-def score(cfg: Settings) -> Report:
-    champion = None
-    if registry.store_exists(cfg):
-        champion = registry.version_by_alias(registry.client(cfg), SPEC.model_name, registry.CHAMPION)
-    if champion is None:
-        raise MLError(f"{SPEC.model_name} has no champion: train one (c360 materialize --select 'group:ml'). "
-                      "The recommendations are left as they were.")  # fmt: skip
+def score(cfg: Settings, key: str = SPEC.key) -> Report:
+    champion = champion_to_score(cfg, SPEC)
     chosen = registry.load_object(SPEC.model_name, champion.version)
     cutoffs, events, catalog = _read(cfg)
     today = pd.Timestamp(cutoffs.dates["score"])

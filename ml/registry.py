@@ -52,7 +52,9 @@ def store_exists(cfg: Settings) -> bool:
 
 
 def experiment_id(cfg: Settings, name: str) -> str:
-    """The family's experiment, created with its artifacts under $C360_DATA_DIR (not ./mlruns)."""
+    """The family's experiment, created with its artifacts under $C360_DATA_DIR (not ./mlruns), in the store of
+    `cfg`, which the runs started after it use too."""
+    client(cfg)
     found = mlflow.get_experiment_by_name(name)
     if found is not None:
         return found.experiment_id

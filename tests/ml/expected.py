@@ -69,6 +69,7 @@ def features_at(landing: Path, cutoff: dt.date, lookback: int) -> dict[str, dict
         f["frequency_orders"] = f.get("frequency_orders", 0) + 1
         f["monetary_value"] = f.get("monetary_value", Decimal(0)) + money(o["total_amount"])
         f["recency_days"] = min(f.get("recency_days", days_before), days_before)
+        f["first_order_days_ago"] = max(f.get("first_order_days_ago", days_before), days_before)
     sessions: dict[str, dict] = {}
     browser_customers: dict[str, set] = defaultdict(set)
     for e in web_events(landing):

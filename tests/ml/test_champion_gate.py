@@ -44,7 +44,10 @@ class Story:
 
 
 def _predictions(values: dict) -> pd.DataFrame:
-    found = frame(values, "select customer_id, churn_probability, model_version from ml.churn_predictions")
+    found = frame(
+        values,
+        f"select customer_id, churn_probability, model_version from ml.churn_predictions where model_name = '{MODEL}'",
+    )  # the lapsed buyers' rows are a rule's (ml/lapsed.py)
     return found.sort_values("customer_id").reset_index(drop=True)
 
 

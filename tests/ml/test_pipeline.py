@@ -15,6 +15,7 @@ from sklearn.metrics import mean_absolute_error, roc_auc_score
 from c360_core.settings import settings
 from c360_core.warehouse import connect
 from ml import features, registry
+from ml.btyd import BGNBD, GammaGamma
 from ml.catalog import SPECS
 from tests.ml import expected
 from tests.support.ml_warehouse import ML_AS_OF
@@ -74,26 +75,63 @@ def test_rfm_and_session_features_at_each_cutoff_match_the_landing_files(ml_buil
         assert sum(got.values()) > 1000, role
 
 
-def test_predictions_cover_exactly_todays_buyers_and_reach_customer_360(ml_built):
+def test_predictions_cover_todays_buyers_by_the_champions_and_lapsed_buyers_by_rule(ml_built):
+    """The champions score the lookback's buyers; every other customer with a counted order, however long ago,
+    is answered by a rule (churn band `lapsed`, cluster `Lapsed buyers`) or the BG/NBD + Gamma-Gamma baseline
+    (CLV); a prospect who browsed in the lookback gets the cluster `Browsing prospects`. All from the files."""
     landing = landing_of(ml_built)
     dates, lookback = expected.cutoffs(landing, ML_AS_OF)
     buyers = expected.buyers(landing, dates["score"], lookback)
+    ever = expected.features_at(landing, dates["score"], 100_000)
+    ever_bought = {c for c, f in ever.items() if f.get("frequency_orders")}
+    lapsed = ever_bought - buyers
+    browsers = {c for c, f in expected.features_at(landing, dates["score"], lookback).items()
+                if f.get("sessions_count") and c not in ever_bought}  # fmt: skip
+    assert len(lapsed) > 20 and len(browsers) > 20 and buyers < ever_bought
     profile = frame(ml_built, "select customer_id, churn_probability, churn_risk_band, predicted_clv, cluster_id, "
-                              "cluster_name from marts.customer_360")  # fmt: skip
-    for family, column in (("churn", "churn_probability"), ("clv", "predicted_clv"), ("clusters", "cluster_id")):
-        table = frame(ml_built, f"select * from {SPECS[family].table}")
-        assert set(table["customer_id"]) == buyers, family
-        assert set(table["model_version"]) == {champion(ml_built, family)}
+                              "cluster_name from marts.customer_360").set_index("customer_id")  # fmt: skip
+    for family in ("churn", "clv", "clusters"):
+        table = frame(ml_built, f"select * from {SPECS[family].table}").set_index("customer_id")
+        by_champion = table[table["model_version"] == champion(ml_built, family)]
+        assert set(by_champion.index) == buyers, family
+        assert set(table.index) == ever_bought | (browsers if family == "clusters" else set()), family
+        assert set(table.loc[list(lapsed), "model_version"]) == {0}, family
         assert set(table["cutoff_date"].map(lambda d: pd.Timestamp(d).date())) == {ML_AS_OF}
-        # customer_360 carries them; everyone else (prospects, lapsed buyers) gets null, not zero
-        scored = profile[profile[column].notna()]
-        assert set(scored["customer_id"]) == buyers, family
-    churn = frame(ml_built, "select * from ml.churn_predictions")
-    assert churn["churn_probability"].between(0, 1).all()
-    bands = pd.cut(churn["churn_probability"], [-0.1, 0.3, 0.6, 1.1], right=False, labels=["low", "medium", "high"])
-    assert (bands.astype(str) == churn["churn_risk_band"]).all()
-    assert churn["reason_1"].str.match(r"^[a-z_0-9]+=\S+ \(\+\d\.\d\d\)$").all()
-    assert profile["cluster_name"].dropna().str.contains(" buyers").all()
+    # customer_360: every customer with a counted order has a band, a CLV and a cluster; only buyers a probability
+    answered = profile.loc[list(ever_bought)]
+    assert answered[["churn_risk_band", "predicted_clv", "cluster_id"]].notna().all().all()
+    assert set(profile[profile["churn_probability"].notna()].index) == buyers
+    assert set(profile[profile["predicted_clv"].notna()].index) == ever_bought
+    churn = frame(ml_built, "select * from ml.churn_predictions").set_index("customer_id")
+    scored = churn.loc[list(buyers)]
+    assert scored["churn_probability"].between(0, 1).all()
+    bands = pd.cut(scored["churn_probability"], [-0.1, 0.3, 0.6, 1.1], right=False, labels=["low", "medium", "high"])
+    assert (bands.astype(str) == scored["churn_risk_band"]).all()
+    assert scored["reason_1"].str.match(r"^[a-z_0-9]+=\S+ \(\+\d\.\d\d\)$").all()
+    for customer in lapsed:
+        row = churn.loc[customer]
+        assert row.churn_risk_band == "lapsed" and pd.isna(row.churn_probability)
+        f = ever[customer]
+        assert row.reason_1 == (f"no counted order in the last {lookback} days: the last {f['recency_days']} days "
+                                f"ago, {f['frequency_orders']} in all")  # fmt: skip
+    assert profile.loc[list(buyers), "cluster_name"].str.contains(" buyers").all()
+    assert set(profile.loc[list(lapsed), "cluster_name"]) == {"Lapsed buyers"}
+    assert set(profile.loc[list(browsers), "cluster_name"]) == {"Browsing prospects"}
+    # the lapsed buyers' CLV: BG/NBD + Gamma-Gamma fitted on everyone's whole history, counted from the files
+    history = pd.DataFrame.from_dict({c: f for c, f in ever.items() if c in ever_bought}, orient="index").sort_index()
+    x = history["frequency_orders"].to_numpy(float) - 1
+    first, last = history["first_order_days_ago"].to_numpy(float), history["recency_days"].to_numpy(float)
+    bgnbd = BGNBD.fit(x, first - last, first + 1)
+    mean_value = history["monetary_value"].astype(float) / history["frequency_orders"]
+    spend = GammaGamma.fit(history["frequency_orders"], mean_value)
+    value = bgnbd.expected_purchases(90, x, first - last, first + 1) * spend.expected_spend(
+        history["frequency_orders"], mean_value
+    )
+    want = pd.Series(value, index=history.index).loc[sorted(lapsed)]
+    got = frame(ml_built, "select customer_id, predicted_clv from ml.clv_predictions").set_index("customer_id")
+    # the same likelihoods maximised from the same rows; L-BFGS stops within its tolerance, so 0.1%
+    assert got.loc[want.index, "predicted_clv"].to_numpy() == pytest.approx(want.to_numpy(), rel=1e-3)
+    assert 0 < want.mean() < got.loc[list(buyers), "predicted_clv"].mean()
 
 
 def _frames(values: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -170,7 +208,8 @@ def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_bu
                             "feature_importance.png"},
                   "clv": {"predicted_vs_actual.png", "feature_importance.png"},
                   "clusters": {"silhouette_by_k.png", "cluster_profiles.png"},
-                  "recommendations": {"recall_at_10.png"}}[spec.key]  # fmt: skip
+                  "recommendations": {"recall_at_10.png"}, "revenue_forecast": {"revenue_forecast.png"},
+                  "demand_forecast": {"demand_forecast.png"}}[spec.key]  # fmt: skip
         assert wanted <= plots, spec.key
         version = mlc.get_model_version_by_alias(spec.model_name, "champion")
         assert version.run_id == run.info.run_id and "promoted" in version.tags["c360.gate_decision"]
@@ -196,7 +235,8 @@ def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_bu
 def _scored(values: dict, table: str) -> pd.DataFrame:
     """A predictions table without its scoring time, in a fixed order (a customer has several recommendations)."""
     found = frame(values, f"select * from {table}").drop(columns="scored_at")
-    keys = [c for c in ("customer_id", "recommendation_rank") if c in found.columns]
+    keys = [c for c in ("customer_id", "recommendation_rank", "product_category", "forecast_date", "week_end")
+            if c in found.columns]  # fmt: skip
     return found.sort_values(keys).reset_index(drop=True)
 
 

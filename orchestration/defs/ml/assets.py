@@ -15,12 +15,7 @@ from orchestration.defs.dbt.project import manifest
 from orchestration.defs.quality.gate import blocked_models
 
 GROUP = "ml"
-FEATURES = dg.AssetKey(["ml", "customer_features"])
-LABELS = dg.AssetKey(["ml", "customer_labels"])
-EVENTS = dg.AssetKey(["ml", "ml_product_events"])  # the recommender's input
-PRODUCTS = dg.AssetKey(["marts", "products"])
-PREDICTIONS = {"churn": "churn_predictions", "clv": "clv_predictions", "clusters": "customer_clusters",
-               "recommendations": "product_recommendations"}  # fmt: skip
+PRODUCTS = dg.AssetKey(["marts", "products"])  # the recommender's catalogue, besides its events
 SHOWN = {  # the metrics each asset shows in the UI, besides the champion version
     "churn": ["roc_auc", "pr_auc", "f1", "brier", "baseline_recency_logistic_roc_auc", "baseline_bgnbd_roc_auc"],
     "clv": ["mae", "rmse", "spearman", "top_decile_share", "baseline_naive_run_rate_mae",
@@ -28,6 +23,10 @@ SHOWN = {  # the metrics each asset shows in the UI, besides the champion versio
     "clusters": ["silhouette"],
     "recommendations": ["recall_at_10", "precision_at_10", "ndcg_at_10", "baseline_popularity_recall_at_10",
                         "baseline_category_popularity_recall_at_10"],
+    "revenue_forecast": ["mape", "mape_30d", "coverage_80", "coverage_95", "baseline_naive_mape",
+                         "baseline_seasonal_naive_mape"],
+    "demand_forecast": ["mase", "coverage_80", "coverage_95", "baseline_naive_mase", "baseline_seasonal_naive_mase",
+                        "categories_beating_seasonal_naive", "categories"],
 }  # fmt: skip
 
 
@@ -40,13 +39,13 @@ def champion_key(family: str) -> dg.AssetKey:
 
 
 def predictions_key(family: str) -> dg.AssetKey:
-    return dg.AssetKey(["ml", PREDICTIONS[family]])
+    return dg.AssetKey(SPECS[family].table.split("."))
 
 
 def ensure_not_blocked(context: dg.AssetExecutionContext) -> None:
     """Fail before reading anything while a blocking check holds back the feature models."""
     blocked = blocked_models(settings(), manifest())
-    inputs = ("customer_features", "customer_labels", "ml_product_events")
+    inputs = {model for spec in SPECS.values() for model in spec.reads}
     reasons = sorted({why for model, why in blocked.items() if model in inputs})
     if reasons:
         raise dg.Failure(description=f"not run: the ML features are blocked ({'; '.join(reasons)})",
@@ -74,12 +73,14 @@ def _metadata(report, shown: list[str]) -> dict:
 
 def _assets(family: str) -> list[dg.AssetsDefinition]:
     spec = SPECS[family]
-    deps = [EVENTS, PRODUCTS] if spec.inputs == "events" else [FEATURES, LABELS] if spec.supervised else [FEATURES]
+    deps = [dg.AssetKey(["ml", name]) for name in spec.reads] + ([PRODUCTS] if spec.inputs == "events" else [])
     model = SPECS[family].model_name
+    library = "statsmodels" if spec.inputs == "series" else "scikit-learn"
 
-    @dg.asset(key=training_key(family), deps=deps, group_name=GROUP, kinds={"mlflow", "scikit-learn"},
-              description=f"Train {model} candidates on the train cutoff, judge them out of time, log to MLflow "
-              "and register a new version as `challenger` (nothing when the data is unchanged).")  # fmt: skip
+    @dg.asset(key=training_key(family), deps=deps, group_name=GROUP, kinds={"mlflow", library},
+              description=f"Train {model} candidates, judge them out of time (on the train and holdout cutoffs, or "
+              "on rolling-origin folds), log to MLflow and register a new version as `challenger` (nothing when "
+              "the data is unchanged).")  # fmt: skip
     def training(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
         ensure_not_blocked(context)
         from ml import pipeline  # scikit-learn and MLflow load only when a model step runs
