@@ -40,6 +40,9 @@ SHOWN = {
                         "baseline_popularity_precision_at_10", "baseline_popularity_ndcg_at_10",
                         "baseline_category_popularity_recall_at_10", "baseline_category_popularity_precision_at_10",
                         "baseline_category_popularity_ndcg_at_10"],
+    "anomalies": ["precision_at_k", "recall", "flagged_precision", "planted", "flagged", "orders_scored",
+                  "baseline_amount_zscore_precision_at_k", "baseline_amount_zscore_recall",
+                  "baseline_amount_zscore_flagged_precision", "baseline_amount_zscore_flagged"],
     "revenue_forecast": ["mape", "mape_30d", "coverage_80", "coverage_95", "baseline_naive_mape",
                          "baseline_naive_mape_30d", "baseline_seasonal_naive_mape", "baseline_seasonal_naive_mape_30d"],
     "demand_forecast": ["mase", "coverage_80", "coverage_95", "baseline_naive_mase", "baseline_seasonal_naive_mase",
@@ -48,6 +51,7 @@ SHOWN = {
 PLOTS = {"churn": ["roc.png", "precision_recall.png", "calibration.png", "feature_importance.png"],
          "clv": ["predicted_vs_actual.png", "feature_importance.png"],
          "clusters": ["silhouette_by_k.png", "cluster_profiles.png"], "recommendations": ["recall_at_10.png"],
+         "anomalies": ["anomaly_scores.png"],
          "revenue_forecast": ["revenue_forecast.png"], "demand_forecast": ["demand_forecast.png"]}  # fmt: skip
 
 

@@ -448,6 +448,27 @@ def _ml_recommendations(found: dict) -> list[str]:
     return lines
 
 
+def _ml_anomalies(found: dict) -> list[str]:
+    found_family = found["families"].get("anomalies")
+    if found_family is None or "precision_at_k" not in found_family["metrics"]:
+        return []
+    m, p = found_family["metrics"], found_family["params"]
+    lines = ["### Anomalies (`c360-anomalies`)", "",
+             f"Fitted on the {int(p['orders_before_holdout']):,} orders before the holdout cutoff "
+             f"{p['cutoff_holdout']}, "
+             f"judged on the {int(m['orders_scored']):,} orders of the 90 days after it, "
+             f"{int(m['planted'])} of them planted fraud (k):", "",
+             "| detector | precision@k | recall (flagged) | flagged | precision of the flagged |",
+             "|---|---:|---:|---:|---:|",
+             f"| champion (isolation forest + 4 rules) | {m['precision_at_k']:.2f} | {m['recall']:.2f} | "
+             f"{int(m['flagged']):,} | {m['flagged_precision']:.2f} |",
+             f"| amount z-score at 3 | {m['baseline_amount_zscore_precision_at_k']:.2f} | "
+             f"{m['baseline_amount_zscore_recall']:.2f} | {int(m['baseline_amount_zscore_flagged']):,} | "
+             f"{m['baseline_amount_zscore_flagged_precision']:.2f} |", "",
+             "![Anomaly scores](images/ml/anomalies_anomaly_scores.png)", ""]  # fmt: skip
+    return lines
+
+
 def _ml_forecasts(found: dict) -> list[str]:
     revenue, demand = found["families"].get("revenue_forecast"), found["families"].get("demand_forecast")
     if revenue is None or demand is None:
@@ -486,5 +507,5 @@ def render_ml(report: Path, target: Path) -> None:
             f"{found['customers']:,} customers x {found['days']} days, seed 42, DuckDB; "
             f"{m['cpu']}, {m['cores']} cores.", ""]  # fmt: skip
     body = head + _ml_churn(found) + _ml_clv(found) + _ml_clusters(found) + _ml_recommendations(found)
-    body += _ml_forecasts(found)
+    body += _ml_anomalies(found) + _ml_forecasts(found)
     target.write_text(replace_between(target.read_text(), START, END, "\n".join(body)))

@@ -24,6 +24,12 @@ def cli() -> None:
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), help="First day (default: 365 days before today).")
 @click.option("--end", type=click.DateTime(["%Y-%m-%d"]), help="Last day, inclusive (default: yesterday).")
 @click.option("--defects", default=0.0, show_default=True, help="Rate of planted defects per record (0 = clean).")
+@click.option(
+    "--fraud-rate",
+    default=0.002,
+    show_default=True,
+    help="Planted fraud-like events per regular order (listed in _manifest/anomalies.csv; 0 = none).",
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Landing-zone root (default: $C360_DATA_DIR/landing).")
 @click.option("--order-batch-minutes", default=15, show_default=True, help="Width of order micro-batch files.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
@@ -37,7 +43,7 @@ def cli() -> None:
 )
 @click.option("--workers", type=int, help="Processes writing files (default: one per core); output is the same.")
 def generate(
-    customers, seed, start, end, defects, out, order_batch_minutes, quiet, overwrite, compress, workers
+    customers, seed, start, end, defects, fraud_rate, out, order_batch_minutes, quiet, overwrite, compress, workers
 ) -> None:
     """Generate the seven source systems' files into the landing zone."""
     from simulator.config import GeneratorConfig
@@ -50,6 +56,7 @@ def generate(
     kwargs = ({"out": out} if out else {}) | ({"workers": workers} if workers else {})
     try:
         cfg = GeneratorConfig(customers=customers, seed=seed, start=start_date, end=end_date, defects=defects,
+                              fraud_rate=fraud_rate,
                               order_batch_minutes=order_batch_minutes, quiet=quiet, compress=compress,
                               **kwargs)  # fmt: skip
     except ValueError as err:

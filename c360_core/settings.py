@@ -57,6 +57,12 @@ class Settings:
         return self.data_dir / "landing"
 
     @property
+    def fraud_labels(self) -> Path:
+        """Confirmed fraud cases (a CSV with an order_id column), when the landing zone has them: the anomaly
+        detector is judged on them (docs/ml.md, Anomalies). The simulator lists its planted ones there."""
+        return self.landing / "_manifest" / "anomalies.csv"
+
+    @property
     def dbt_target(self) -> Path:
         """dbt's target folder for this warehouse: its manifests name this warehouse's relations."""
         return self.data_dir / "dbt-target" / self.target

@@ -25,9 +25,9 @@ if TYPE_CHECKING:  # pandas is imported where a frame is made: half a second off
 
 SCHEMAS = ("raw", "staging", "intermediate", "marts", "semantic", "ml", "quality", "audit", "snapshots")
 PG_TYPES = {"varchar": "text", "double": "double precision", "integer": "integer", "date": "date",
-            "timestamp": "timestamp", "bigint": "bigint"}  # fmt: skip
+            "timestamp": "timestamp", "bigint": "bigint", "boolean": "boolean"}  # fmt: skip
 ARROW_TYPES = {"varchar": pa.string(), "integer": pa.int64(), "bigint": pa.int64(), "double": pa.float64(),
-               "date": pa.date32(), "timestamp": pa.timestamp("us")}  # fmt: skip
+               "date": pa.date32(), "timestamp": pa.timestamp("us"), "boolean": pa.bool_()}  # fmt: skip
 
 
 class Warehouse(Protocol):
@@ -175,7 +175,7 @@ def duckdb_connection(wh: Warehouse) -> duckdb.DuckDBPyConnection:
 
 
 def create_table(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
-    """Create a table from {column: portable type} (varchar, integer, bigint, double, date, timestamp)."""
+    """Create a table from {column: portable type} (varchar, integer, bigint, double, date, timestamp, boolean)."""
     cols = ", ".join(f"{name} {wh.column_type(kind)}" for name, kind in columns.items())
     wh.execute(f"create table if not exists {table} ({cols})")
 

@@ -13,7 +13,7 @@ class Spec:
     table: str  # where the champion's predictions land
     margin: float  # relative improvement of the primary metric a challenger needs over the champion
     supervised: bool = True  # trained on a past cutoff with labels, judged on a later one
-    inputs: str = "features"  # features: ml.customer_features; events: ml.ml_product_events; series: a daily series
+    inputs: str = "features"  # features: customer_features; events: ml_product_events; series; orders
     reads: tuple[str, ...] = ("customer_features", "customer_labels")  # the dbt models (schema ml) it reads
 
 
@@ -24,6 +24,8 @@ SPECS = {
                      reads=("customer_features",)),
     "recommendations": Spec("recommendations", "c360-recommendations", "ml.product_recommendations", 0.01,
                             inputs="events", reads=("ml_product_events",)),
+    "anomalies": Spec("anomalies", "c360-anomalies", "ml.transaction_anomalies", 0.01, inputs="orders",
+                      reads=("ml_order_signals",)),
     "revenue_forecast": Spec("revenue_forecast", "c360-revenue-forecast", "ml.revenue_forecast", 0.01,
                              inputs="series", reads=("ml_daily_revenue",)),
     "demand_forecast": Spec("demand_forecast", "c360-demand-forecast", "ml.demand_forecast", 0.01,

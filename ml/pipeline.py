@@ -116,7 +116,8 @@ def _fingerprint(family: Family, train: pd.DataFrame, holdout: pd.DataFrame, col
     return hashlib.sha256(f"{data}|{family.margin}|{spec}".encode()).hexdigest()[:16]
 
 
-OWN_STEPS = {"events": "ml.recommendations", "series": "ml.forecasting"}  # by Spec.inputs: their own steps
+# the families that do not read the customer features, by Spec.inputs: the module of their own steps
+OWN_STEPS = {"events": "ml.recommendations", "series": "ml.forecasting", "orders": "ml.anomalies"}
 
 
 def _own_steps(key: str):

@@ -23,6 +23,7 @@ class GeneratorConfig:
     start: dt.date = field(default_factory=lambda: dt.date.today() - dt.timedelta(days=365))
     end: dt.date = field(default_factory=lambda: dt.date.today() - dt.timedelta(days=1))
     defects: float = 0.0
+    fraud_rate: float = 0.002  # planted fraud-like events per regular order (simulator/fraud.py)
     out: Path = field(default_factory=lambda: default_data_dir() / "landing")
     order_batch_minutes: int = 15
     quiet: bool = False
@@ -36,6 +37,8 @@ class GeneratorConfig:
             raise ValueError(f"--end ({self.end}) is before --start ({self.start})")
         if not 0.0 <= self.defects <= MAX_DEFECT_RATE:
             raise ValueError(f"--defects must be between 0 and {MAX_DEFECT_RATE}, got {self.defects}")
+        if not 0.0 <= self.fraud_rate <= 0.1:
+            raise ValueError(f"--fraud-rate must be between 0 and 0.1, got {self.fraud_rate}")
         if self.compress not in ("none", "gzip", "zstd"):
             raise ValueError(f"--compress must be none, gzip or zstd, got {self.compress!r}")
         if self.workers < 0:
@@ -84,6 +87,7 @@ class GeneratorConfig:
 
 # Stream identifiers for GeneratorConfig.rng.
 STREAM_CATALOG, STREAM_PRICES, STREAM_PEOPLE, STREAM_SHOP, STREAM_WEB, STREAM_CRM, STREAM_DEFECTS = range(7)
+STREAM_FRAUD = 8  # the planted fraud-like orders (fraud.py)
 STREAM_TASTE = 7  # the styles (catalog.py, population.py) and the picks they steer
 
 

@@ -107,7 +107,7 @@ class LandingZoneInUse(Exception):
 
 def _run_args(cfg: GeneratorConfig) -> dict:
     return {"customers": cfg.customers, "seed": cfg.seed, "start": str(cfg.start), "end": str(cfg.end),
-            "defects": cfg.defects, "order_batch_minutes": cfg.order_batch_minutes,
+            "defects": cfg.defects, "fraud_rate": cfg.fraud_rate, "order_batch_minutes": cfg.order_batch_minutes,
             **({"compress": cfg.compress} if cfg.compress != "none" else {})}  # fmt: skip
 
 
@@ -162,6 +162,11 @@ def _write_manifest(cfg: GeneratorConfig, run: _Run) -> None:
     defects = {"seed": cfg.seed, "rate": cfg.defects, "counts": counts, "defects": run.landing.manifest}
     (folder / "defects.json").write_bytes(orjson.dumps(defects, option=orjson.OPT_INDENT_2))
     _write_truth(cfg, run.pop, folder)
+    with open(folder / "anomalies.csv", "w", newline="") as f:  # the planted fraud-like orders (fraud.py)
+        w = csv.DictWriter(f, ["event", "pattern", "customer_id", "order_id", "transaction_id", "placed_at"],
+                           lineterminator="\n")  # fmt: skip
+        w.writeheader()
+        w.writerows(run.shop.planted)
     (folder / "run.json").write_bytes(orjson.dumps(_run_args(cfg), option=orjson.OPT_INDENT_2))
 
 

@@ -15,9 +15,10 @@ from functools import cached_property
 
 import numpy as np
 
+from simulator import fraud
 from simulator import reference as ref
 from simulator.catalog import Catalog
-from simulator.config import STREAM_DEFECTS, STREAM_SHOP, STREAM_TASTE, GeneratorConfig, iso
+from simulator.config import STREAM_DEFECTS, STREAM_FRAUD, STREAM_SHOP, STREAM_TASTE, GeneratorConfig, iso
 from simulator.population import Population, address
 
 HOUR = 3600
@@ -69,6 +70,7 @@ class DayOrders:
     outcome: np.ndarray  # uniform draw deciding cancel / return / deliver
     intent_customers: np.ndarray  # customers who browsed with intent today, buying later
     transaction_id: list[str] = field(default_factory=list)
+    planted: list[fraud.Planted] | None = None  # fraud-like orders: their method and addresses as planted
 
     @cached_property
     def n_items(self) -> np.ndarray:
@@ -81,6 +83,9 @@ class Shop:
         self.orders, self.items, self.transactions = Outbox(cfg), Outbox(cfg), Outbox(cfg)
         self.pending: dict[int, list[np.ndarray]] = defaultdict(list)
         self.n_orders = self.n_lines = self.n_tx = 0
+        self.placed, self.spent = np.zeros(pop.n, dtype=int), np.zeros(pop.n)  # every order so far, per customer
+        self.planted: list[dict] = []  # the fraud-like orders, for the manifest
+        self.fraud_events = 0
 
     def pick_products(self, rng, day: int, customers: np.ndarray, taste: np.random.Generator) -> np.ndarray:
         """Sample one product per entry, by customer taste and popularity; a share STYLE_SHARE of the picks
@@ -125,6 +130,10 @@ class Shop:
         buyers = np.concatenate(self.pending.pop(day, [np.empty(0, dtype=int)]))
         orders = self._baskets(rng, day, np.sort(buyers[self.pop.alive[buyers]]), intents)
         self._emit(rng, day, orders)
+        np.add.at(self.placed, orders.customer, 1)
+        np.add.at(self.spent, orders.customer, orders.total)
+        if self.cfg.fraud_rate:
+            self._plant_fraud(day, len(orders.customer))
         # Churn after purchase (BG/NBD), and count purchases that stick for loyalty tiers.
         drop = orders.customer[rng.random(len(orders.customer)) < self.pop.p_drop[orders.customer]]
         self.pop.alive[drop] = False
@@ -169,17 +178,22 @@ class Shop:
         at_iso = {k: iso(v.astype("datetime64[s]")) for k, v in at.items()}
         other_method = rng.integers(0, len(ref.PAYMENT_METHODS), n)
         method = np.where(rng.random(n) < 0.85, self.pop.payment[buyers], other_method)
-        unknown = self._unknown_customers(day, n)
+        planted = orders.planted
+        if planted is not None:
+            method = np.array([p.method for p in planted])
+        unknown = self._unknown_customers(day, n) if planted is None else {}
         for j in range(n):
             c = int(buyers[j])
             where = address(self.pop, c)  # billing and shipping: the customer's address at order time
+            ship_to = planted[j].ship_to if planted is not None else None
+            shipped = where if ship_to is None else address(self.pop, ship_to)
             order_id, tx_id = f"O{self.n_orders + 1:09d}", f"T{self.n_tx + 1:010d}"
             self.n_orders, self.n_tx = self.n_orders + 1, self.n_tx + 1
             orders.transaction_id.append(tx_id)
             customer_id = unknown.get(j, f"C{c + 1:07d}")
             amounts = {"discounted_amount": float(orders.discount[j]), "shipping_amount": float(orders.shipping[j]),
                        "total_amount": float(orders.total[j]), "payment_method": ref.PAYMENT_METHODS[method[j]],
-                       "billing_address": where, "shipping_address": where, "transaction_id": tx_id}  # fmt: skip
+                       "billing_address": where, "shipping_address": shipped, "transaction_id": tx_id}  # fmt: skip
             defects = {"_defects": [("unknown_customer", "customer_id")]} if j in unknown else {}
             versions = self._lifecycle(orders.outcome[j], {k: (int(at[k][j]), at_iso[k][j]) for k in at})
             for status, t, t_iso, delivered in versions:  # built in column order: the writer dumps it as is
@@ -198,6 +212,34 @@ class Shop:
                     "unit_price": float(orders.item_price[k]),
                     "_t": int(placed[j]),
                 })  # fmt: skip
+
+    def _plant_fraud(self, day: int, n_regular: int) -> None:
+        """Today's fraud-like orders (fraud.py), emitted like any other and listed in `planted`."""
+        rng, pop, cat = self.cfg.rng(STREAM_FRAUD, day), self.pop, self.cat
+        ctx = fraud.Context(self.cfg.fraud_rate, np.flatnonzero(pop.alive & (pop.reg_day <= day)), self.placed,
+                            self.spent, pop.payment, cat.sale_price[cat.week_of(day)], cat.orderable(day),
+                            self.fraud_events)  # fmt: skip
+        events = fraud.plan(rng, int(self.cfg.day_start(day).astype("int64")), n_regular, ctx)
+        self.fraud_events = ctx.next_event
+        for planted in (order for event in events for order in event):
+            price = np.array([ctx.price[p] for p in planted.products])
+            qty = np.array(planted.quantities)
+            subtotal = round(float((price * qty).sum()), 2)
+            shipping = 0.0 if subtotal >= 50 else 5.99
+            orders = DayOrders(
+                customer=np.array([planted.customer]), placed_at=np.array([planted.placed_at]),
+                item_offset=np.array([0]), item_product=np.array(planted.products), item_qty=qty, item_price=price,
+                discount=np.array([0.0]), shipping=np.array([shipping]),
+                total=np.array([round(subtotal + shipping, 2)]),
+                outcome=np.array([1.0]), intent_customers=np.empty(0, dtype=int), planted=[planted],
+            )  # fmt: skip
+            self._emit(rng, day, orders)
+            self.placed[planted.customer] += 1
+            self.spent[planted.customer] += orders.total[0]
+            placed = iso(np.array([planted.placed_at]).astype("datetime64[s]"))[0]
+            self.planted.append({"event": planted.event, "pattern": planted.pattern,
+                                 "customer_id": f"C{planted.customer + 1:07d}", "order_id": f"O{self.n_orders:09d}",
+                                 "transaction_id": orders.transaction_id[0], "placed_at": placed})  # fmt: skip
 
     @staticmethod
     def _lifecycle(outcome: float, at: dict[str, tuple[int, str]]) -> list[tuple[str, int, str, str | None]]:

@@ -3,7 +3,8 @@
 - `audience.entered` / `audience.exited`: the rows of marts.segment_membership_history after the last
   event sequence seen;
 - `churn_risk.became_high`: customers whose churn band is `high` now and was not at the last look;
-- `quality.dropped`: a verification of a dataset that scored lower than the one before it.
+- `quality.dropped`: a verification of a dataset that scored lower than the one before it;
+- `anomaly.detected`: an order the anomaly champion flags that no earlier look had seen flagged.
 
 The first look at each only records where things stand: events are changes after c360 began watching,
 not the whole history at once.
@@ -15,14 +16,16 @@ from c360_core.warehouse import Warehouse, create_table, table_exists
 from webhooks import store
 
 CHURN_STATE = "audit.webhook_churn_high"  # the customers whose band was high at the last look
+ANOMALY_STATE = "audit.webhook_anomalies_seen"  # the flagged orders already announced (or there at the first look)
 
 
 def detect(wh: Warehouse) -> dict[str, int]:
     """Append the events found since the last look to the outbox, in one transaction; counts by type."""
     store.ensure(wh)
     create_table(wh, CHURN_STATE, {"customer_id": "varchar"})
+    create_table(wh, ANOMALY_STATE, {"order_id": "varchar"})
     with wh.transaction():
-        found = [*_audiences(wh), *_churn(wh), *_quality(wh)]
+        found = [*_audiences(wh), *_churn(wh), *_quality(wh), *_anomalies(wh)]
         store.append(wh, found)
     counts: dict[str, int] = {}
     for kind, _ in found:
@@ -72,6 +75,29 @@ def _churn(wh: Warehouse) -> list[tuple[str, dict]]:
                                     "model_version": v, "cutoff_date": d})
         for c, p, r1, r2, r3, v, d in rows
         if c not in before
+    ]  # fmt: skip
+
+
+def _anomalies(wh: Warehouse) -> list[tuple[str, dict]]:
+    if not table_exists(wh, "ml.transaction_anomalies"):
+        return []
+    seen = store.watermark(wh, "anomalies")
+    _, rows = wh.query(
+        "select order_id, customer_id, occurred_at, amount, anomaly_score, reasons, model_version, cutoff_date "
+        f"from ml.transaction_anomalies where entity_type = 'order' and is_anomaly and order_id not in "
+        f"(select order_id from {ANOMALY_STATE}) order by anomaly_score desc, order_id"
+    )
+    if rows:
+        wh.execute(f"insert into {ANOMALY_STATE} select order_id from ml.transaction_anomalies "
+                   f"where entity_type = 'order' and is_anomaly and order_id not in "
+                   f"(select order_id from {ANOMALY_STATE})")  # fmt: skip
+    store.set_watermark(wh, "anomalies", "seen")
+    if seen is None:
+        return []
+    return [
+        ("anomaly.detected", {"order_id": o, "customer_id": c, "ordered_at": at, "amount": a, "anomaly_score": s,
+                              "reasons": (r or "").split("; "), "model_version": v, "cutoff_date": d})
+        for o, c, at, a, s, r, v, d in rows
     ]  # fmt: skip
 
 

@@ -209,7 +209,8 @@ def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_bu
                   "clv": {"predicted_vs_actual.png", "feature_importance.png"},
                   "clusters": {"silhouette_by_k.png", "cluster_profiles.png"},
                   "recommendations": {"recall_at_10.png"}, "revenue_forecast": {"revenue_forecast.png"},
-                  "demand_forecast": {"demand_forecast.png"}}[spec.key]  # fmt: skip
+                  "demand_forecast": {"demand_forecast.png"},
+                  "anomalies": {"anomaly_scores.png"}}[spec.key]  # fmt: skip
         assert wanted <= plots, spec.key
         version = mlc.get_model_version_by_alias(spec.model_name, "champion")
         assert version.run_id == run.info.run_id and "promoted" in version.tags["c360.gate_decision"]
@@ -235,8 +236,8 @@ def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_bu
 def _scored(values: dict, table: str) -> pd.DataFrame:
     """A predictions table without its scoring time, in a fixed order (a customer has several recommendations)."""
     found = frame(values, f"select * from {table}").drop(columns="scored_at")
-    keys = [c for c in ("customer_id", "recommendation_rank", "product_category", "forecast_date", "week_end")
-            if c in found.columns]  # fmt: skip
+    keys = [c for c in ("customer_id", "recommendation_rank", "product_category", "forecast_date", "week_end",
+                        "entity_type", "entity_id") if c in found.columns]  # fmt: skip
     return found.sort_values(keys).reset_index(drop=True)
 
 

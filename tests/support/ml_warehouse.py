@@ -29,8 +29,9 @@ def ml_env(target: str, data_dir: Path, database: str) -> dict[str, str]:
 def ml_landing(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("ml_source") / "landing"
     # daily order files: the same orders, 240 files instead of 23,000 (the loader cost is per file)
+    # fraud-like orders at five times the default rate: enough in each 90-day horizon to judge the detector
     generate(GeneratorConfig(customers=CUSTOMERS, seed=5, start=ML_START, end=ML_END, out=root, quiet=True,
-                             order_batch_minutes=1440))  # fmt: skip
+                             order_batch_minutes=1440, fraud_rate=0.01))  # fmt: skip
     return root
 
 

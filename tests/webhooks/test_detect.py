@@ -54,3 +54,30 @@ def test_only_a_change_after_the_first_look_is_an_event(fresh):
 
         assert detect(wh) == {}  # nothing changed since: nothing new
         assert len(_events(wh)) == 3
+
+
+def _anomalies(wh, flagged: dict[str, bool]) -> None:
+    ensure_tables(wh)
+    wh.execute("delete from ml.transaction_anomalies")
+    columns = TABLES["ml.transaction_anomalies"]
+    rows = []
+    for i, (order, flag) in enumerate(flagged.items()):
+        common = (order, f"C{i}", dt.datetime(2026, 2, 14, 10 + i), 12.5 * (i + 1), 1.9 if flag else 0.3, flag,
+                  "payment hopping: 3 changes of payment method within a day" if flag else None)  # fmt: skip
+        fixed = ("c360-anomalies", 2, dt.date(2026, 2, 15), dt.datetime(2026, 2, 15, 6))
+        rows += [("order", order, *common, *fixed), ("transaction", f"T{order}", *common, *fixed)]
+    wh.insert_arrow("ml.transaction_anomalies", arrow_table(columns, rows))
+
+
+def test_a_newly_flagged_order_is_announced_once(fresh):
+    with connect(fresh) as wh:
+        _anomalies(wh, {"O1": True, "O2": False})
+        assert detect(wh) == {}  # the first look: O1 was already flagged
+        _anomalies(wh, {"O1": True, "O2": True, "O3": False, "O4": True})
+        assert detect(wh) == {"anomaly.detected": 2}
+        found = {p["order_id"]: p for t, p in _events(wh) if t == "anomaly.detected"}
+        assert set(found) == {"O2", "O4"}
+        assert found["O4"]["customer_id"] == "C3" and found["O4"]["amount"] == 50.0
+        assert found["O4"]["reasons"] == ["payment hopping: 3 changes of payment method within a day"]
+        _anomalies(wh, {"O2": True, "O4": True})  # the same flags on the next scoring: nothing new
+        assert detect(wh) == {}

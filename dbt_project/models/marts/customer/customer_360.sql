@@ -34,6 +34,14 @@ clusters as (
     select * from {{ ref('stg_ml__customer_clusters') }}
 ),
 
+anomalies as (
+    select
+        customer_id,
+        max(case when is_anomaly then 1 else 0 end) = 1 as anomaly_flag_90d
+    from {{ ref('stg_ml__order_anomalies') }}
+    group by customer_id
+),
+
 recommendations as (
     select
         customer_id,
@@ -71,7 +79,8 @@ final as (
         clv.predicted_clv,
         clusters.cluster_id,
         clusters.cluster_name,
-        recommendations.top_recommendations
+        recommendations.top_recommendations,
+        anomalies.anomaly_flag_90d
     from customers
     left join orders on customers.customer_id = orders.customer_id
     left join rfm on customers.customer_id = rfm.customer_id
@@ -81,6 +90,7 @@ final as (
     left join clv on customers.customer_id = clv.customer_id
     left join clusters on customers.customer_id = clusters.customer_id
     left join recommendations on customers.customer_id = recommendations.customer_id
+    left join anomalies on customers.customer_id = anomalies.customer_id
 )
 
 select * from final
