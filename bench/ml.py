@@ -40,6 +40,8 @@ SHOWN = {
                         "baseline_popularity_precision_at_10", "baseline_popularity_ndcg_at_10",
                         "baseline_category_popularity_recall_at_10", "baseline_category_popularity_precision_at_10",
                         "baseline_category_popularity_ndcg_at_10"],
+    "channel": ["hit_rate", "baseline_most_frequent_hit_rate", "customers_judged", "truth_agreement",
+                "baseline_most_frequent_truth_agreement"],
     "anomalies": ["precision_at_k", "recall", "flagged_precision", "planted", "flagged", "orders_scored",
                   "baseline_amount_zscore_precision_at_k", "baseline_amount_zscore_recall",
                   "baseline_amount_zscore_flagged_precision", "baseline_amount_zscore_flagged"],
@@ -51,7 +53,7 @@ SHOWN = {
 PLOTS = {"churn": ["roc.png", "precision_recall.png", "calibration.png", "feature_importance.png"],
          "clv": ["predicted_vs_actual.png", "feature_importance.png"],
          "clusters": ["silhouette_by_k.png", "cluster_profiles.png"], "recommendations": ["recall_at_10.png"],
-         "anomalies": ["anomaly_scores.png"],
+         "anomalies": ["anomaly_scores.png"], "channel": [],
          "revenue_forecast": ["revenue_forecast.png"], "demand_forecast": ["demand_forecast.png"]}  # fmt: skip
 
 
@@ -63,6 +65,63 @@ def bench_ml(customers: int, days: int, env: dict[str, str]) -> list[dict]:
                         "peak_rss_mib": m.peak_rss_mib})  # fmt: skip
         print(f"  {stage}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
     return results
+
+
+def channel_truth(cfg) -> dict[str, float]:
+    """The published next-best channels' agreement with the simulator's planted responsive channel, for the
+    customers with 3 or more visits, beside their most frequent channel (the issue's acceptance figure)."""
+    import pandas as pd  # noqa: PLC0415
+
+    from c360_core.warehouse import connect  # noqa: PLC0415
+    from ml import channel  # noqa: PLC0415
+
+    with connect(cfg) as wh:
+        chosen = wh.fetch_frame("select customer_id, next_best_channel from ml.channel_recommendations")
+        visits = wh.fetch_frame("select customer_id, traffic_channel, visited_at from ml.ml_channel_visits "
+                                f"where visited_at < cast('{cfg.as_of_date}' as date) + 1")  # fmt: skip
+    truth = pd.read_csv(cfg.landing / "_manifest" / "customers_truth.csv").set_index("customer_id")
+    counts = visits.groupby("customer_id").size()
+    judged = counts[counts >= 3].index
+    planted = truth.loc[judged, "responsive_channel"]
+    model = (chosen.set_index("customer_id").loc[judged, "next_best_channel"] == planted).mean()
+    baseline = (channel.most_frequent(visits).loc[judged] == planted).mean()
+    return {
+        "truth_agreement": float(model),
+        "customers_with_3_visits": float(len(judged)),
+        "baseline_most_frequent_truth_agreement": float(baseline),
+    }
+
+
+def expecting_parents(cfg) -> dict[str, float]:
+    """The Expecting Parents audience against the simulator's truth, as of the as-of day's eve: recall over the
+    parents expecting then who browsed in the 180 days before (all, and those expecting for under 120 days), and
+    precision against every parent expecting or with a newborn under six months."""
+    import pandas as pd  # noqa: PLC0415
+
+    from c360_core.warehouse import connect  # noqa: PLC0415
+
+    day = pd.Timestamp(cfg.as_of_date) - pd.Timedelta(days=1)
+    with connect(cfg) as wh:
+        found = set(wh.fetch_frame("select customer_id from marts.customer_segments "
+                                   "where segment_name = 'Expecting Parents'")["customer_id"])  # fmt: skip
+        browsed = set(wh.fetch_frame(
+            "select distinct entity_id as customer_id from marts.product_views where activity_ts >= "
+            f"cast('{(day - pd.Timedelta(days=179)).date()}' as timestamp) and activity_ts < "
+            f"cast('{(day + pd.Timedelta(days=1)).date()}' as timestamp)")["customer_id"])  # fmt: skip
+    truth = pd.read_csv(cfg.landing / "_manifest" / "customers_truth.csv", dtype=str)
+    since = pd.to_datetime(truth["expecting_since"])
+    born = pd.to_datetime(truth["child_born_on"])
+    expecting = truth[(since <= day) & (born.isna() | (born > day))]
+    in_phase = set(truth.loc[(since <= day) & (born.isna() | (born + pd.Timedelta(days=180) > day)), "customer_id"])
+    now = set(expecting["customer_id"]) & browsed
+    recent = set(expecting.loc[(day - since[expecting.index]).dt.days < 120, "customer_id"]) & browsed
+    return {
+        "expecting_and_browsed": float(len(now)),
+        "recall": len(found & now) / max(len(now), 1),
+        "recall_expecting_under_120_days": len(found & recent) / max(len(recent), 1),
+        "precision_in_phase": len(found & in_phase) / max(len(found), 1),
+        "audience": float(len(found)),
+    }
 
 
 def report(env: dict[str, str], customers: int, days: int, images: Path = IMAGES) -> dict:
@@ -90,6 +149,9 @@ def report(env: dict[str, str], customers: int, days: int, images: Path = IMAGES
         if family == "clusters":
             path = mlc.download_artifacts(run.info.run_id, "tables/cluster_profiles.json", str(images / "_download"))
             found["profiles"] = json.loads(Path(path).read_text())
+        if family == "channel":
+            found["metrics"] |= channel_truth(settings())
         out["families"][family] = found
+    out["expecting_parents"] = expecting_parents(settings())
     shutil.rmtree(images / "_download", ignore_errors=True)
     return out

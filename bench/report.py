@@ -448,6 +448,36 @@ def _ml_recommendations(found: dict) -> list[str]:
     return lines
 
 
+def _ml_channel(found: dict) -> list[str]:
+    family = found["families"].get("channel")
+    if family is None or "truth_agreement" not in family["metrics"]:
+        return []
+    m, p = family["metrics"], family["params"]
+    return ["### Next-best channel (`c360-channel`)", "",
+            f"Prior strength {float(p['prior_strength']):g} visits. For the {int(m['customers_with_3_visits']):,} "
+            "customers with 3 or more visits, the published channel is the simulator's planted responsive one "
+            f"for **{m['truth_agreement']:.1%}**; their most frequent channel is, for "
+            f"{m['baseline_most_frequent_truth_agreement']:.1%} "
+            f"({(m['truth_agreement'] - m['baseline_most_frequent_truth_agreement']) * 100:+.1f} points).", "",
+            f"Out of time, without the truth: of the {int(m['customers_judged']):,} customers who ordered from a "
+            f"visit in the 90 days after the holdout cutoff, the first such visit came through the channel chosen "
+            f"for them for {m['hit_rate']:.1%} (their most frequent channel: "
+            f"{m['baseline_most_frequent_hit_rate']:.1%}). A visit that ends in an order comes through the "
+            "responsive channel only 60% of the time: this figure is a noisy echo of the one above.", ""]  # fmt: skip
+
+
+def _ml_audience(found: dict) -> list[str]:
+    e = found.get("expecting_parents")
+    if not e:
+        return []
+    return ["### Expecting Parents (audience)", "",
+            f"Against the simulator's truth, as of the day before the as-of date: recall {e['recall']:.2f} over the "
+            f"{int(e['expecting_and_browsed'])} parents expecting then who viewed a product in the 180 days "
+            f"before, {e['recall_expecting_under_120_days']:.2f} for those expecting for under 120 days; "
+            f"precision {e['precision_in_phase']:.2f} against every parent expecting or with a newborn under six "
+            f"months ({int(e['audience'])} in the audience).", ""]  # fmt: skip
+
+
 def _ml_anomalies(found: dict) -> list[str]:
     found_family = found["families"].get("anomalies")
     if found_family is None or "precision_at_k" not in found_family["metrics"]:
@@ -507,5 +537,5 @@ def render_ml(report: Path, target: Path) -> None:
             f"{found['customers']:,} customers x {found['days']} days, seed 42, DuckDB; "
             f"{m['cpu']}, {m['cores']} cores.", ""]  # fmt: skip
     body = head + _ml_churn(found) + _ml_clv(found) + _ml_clusters(found) + _ml_recommendations(found)
-    body += _ml_anomalies(found) + _ml_forecasts(found)
+    body += _ml_channel(found) + _ml_anomalies(found) + _ml_forecasts(found) + _ml_audience(found)
     target.write_text(replace_between(target.read_text(), START, END, "\n".join(body)))

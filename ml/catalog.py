@@ -24,6 +24,8 @@ SPECS = {
                      reads=("customer_features",)),
     "recommendations": Spec("recommendations", "c360-recommendations", "ml.product_recommendations", 0.01,
                             inputs="events", reads=("ml_product_events",)),
+    "channel": Spec("channel", "c360-channel", "ml.channel_recommendations", 0.01, inputs="visits",
+                    reads=("ml_channel_visits",)),
     "anomalies": Spec("anomalies", "c360-anomalies", "ml.transaction_anomalies", 0.01, inputs="orders",
                       reads=("ml_order_signals",)),
     "revenue_forecast": Spec("revenue_forecast", "c360-revenue-forecast", "ml.revenue_forecast", 0.01,

@@ -81,8 +81,9 @@ class OnDemandChurn:
             version, model, features, medians, cutoff = self._champion(wh)
             row = feats.load(wh, "score", customer_id=customer_id)
         if row.empty:
-            raise NotScorable(f"{customer_id} is not scored: no such customer, or no counted order before "
-                              "today's cutoff (the churn model scores buyers)")  # fmt: skip
+            raise NotScorable(f"{customer_id} is not scored: no such customer, or no counted order in the "
+                              "model's lookback before today's cutoff (the churn model scores those buyers; a "
+                              "lapsed buyer has the band 'lapsed' in the daily predictions)")  # fmt: skip
         # one row: the model's thread pool costs more than it saves, and several requests scoring at once
         # would each start one on a 2-core machine (p95 at 4 concurrent requests: 201 ms -> 144 ms)
         with _THREADS.limit(limits=1, user_api="openmp"):

@@ -117,7 +117,12 @@ def _fingerprint(family: Family, train: pd.DataFrame, holdout: pd.DataFrame, col
 
 
 # the families that do not read the customer features, by Spec.inputs: the module of their own steps
-OWN_STEPS = {"events": "ml.recommendations", "series": "ml.forecasting", "orders": "ml.anomalies"}
+OWN_STEPS = {
+    "events": "ml.recommendations",
+    "series": "ml.forecasting",
+    "orders": "ml.anomalies",
+    "visits": "ml.channels",
+}
 
 
 def _own_steps(key: str):

@@ -179,12 +179,14 @@ def _write_truth(cfg: GeneratorConfig, pop: Population, folder) -> None:
     with open(folder / "customers_truth.csv", "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(["customer_id", "purchases_per_year", "p_drop", "alive_at_end", "churned_on",
-                    "expecting_since", "child_born_on", "preferred_channel", "cart_abandon_rate"])  # fmt: skip
+                    "expecting_since", "child_born_on", "preferred_channel", "cart_abandon_rate",
+                    "responsive_channel"])  # fmt: skip
         for i in range(pop.n):
             churned = "before_start" if pop.churn_day[i] == -1 else day_or_blank(pop.churn_day[i])
             w.writerow([f"C{i + 1:07d}", round(pop.rate[i] * 365, 3), round(pop.p_drop[i], 4), bool(pop.alive[i]),
                         churned, day_or_blank(pop.expecting_day[i]), day_or_blank(pop.birth_day[i]),
-                        ref.CHANNELS[pop.channel[i]], round(pop.abandon[i], 4)])  # fmt: skip
+                        ref.CHANNELS[pop.channel[i]], round(pop.abandon[i], 4),
+                        ref.CHANNELS[pop.responsive[i]]])  # fmt: skip
 
 
 def _print_summary(console: Console, cfg: GeneratorConfig, summary: dict, manifest: list[dict]) -> None:

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.catalog import styles
-from simulator.config import STREAM_PEOPLE, STREAM_TASTE, GeneratorConfig
+from simulator.config import STREAM_CHANNEL, STREAM_PEOPLE, STREAM_TASTE, GeneratorConfig
 
 PRE_EXISTING_SHARE = 0.6  # customers already in the CRM when the period starts
 ALIVE_AT_START = 0.8  # of those, the share who have not churned yet
@@ -34,6 +34,7 @@ class Population:
     prefs: np.ndarray  # [n, categories] cumulative category preference
     style: np.ndarray  # the style whose products the customer favours (catalog.py)
     channel: np.ndarray  # preferred traffic channel index
+    responsive: np.ndarray  # the channel whose visits most often end in an order (web.py)
     payment: np.ndarray  # preferred payment method index
     expecting_day: np.ndarray  # day the customer starts expecting a child (large if never)
     birth_day: np.ndarray  # day the child is born (large if never)
@@ -105,6 +106,7 @@ def build_population(cfg: GeneratorConfig) -> Population:
         prefs=prefs,
         style=cfg.rng(STREAM_TASTE, 1).integers(0, styles(cfg.n_products), n),  # its own stream, as the catalogue's
         channel=rng.choice(len(ref.CHANNELS), size=n, p=ref.CHANNEL_WEIGHT),
+        responsive=cfg.rng(STREAM_CHANNEL, 1).integers(0, len(ref.CHANNELS), n),  # its own stream, as styles
         payment=rng.choice(len(ref.PAYMENT_METHODS), size=n, p=ref.PAYMENT_WEIGHT),
         expecting_day=life[0],
         birth_day=life[1],

@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.catalog import Catalog
-from simulator.config import STREAM_TASTE, STREAM_WEB, GeneratorConfig
+from simulator.config import STREAM_CHANNEL, STREAM_TASTE, STREAM_WEB, GeneratorConfig
 from simulator.population import Population
 from simulator.shop import DayOrders, Shop, season, time_of_day
 
@@ -23,6 +23,7 @@ BROWSE, INTENT, PURCHASE, ANONYMOUS = range(4)
 PV, VIEW, FAV, CART, REMOVE, ORDER = range(6)
 CHURNED_BROWSE_FACTOR = 0.08
 ANON_SESSIONS_PER_CUSTOMER_DAY = 0.01
+RESPONSIVE_SHARE = 0.6  # of a customer's purchase visits, through their responsive channel
 
 
 @dataclass
@@ -158,11 +159,15 @@ class Web:
         ev.ts[placing] = orders.placed_at[ses.order[ev.sess[placing]]]
         ses.start = start
 
-    def _session_attributes(self, rng, ses: Sessions) -> tuple[np.ndarray, list[str], np.ndarray]:
+    def _session_attributes(self, rng, ses: Sessions, day: int) -> tuple[np.ndarray, list[str], np.ndarray]:
         n_s, customer, pop = len(ses.kind), ses.customer, self.pop
         loyal = (customer >= 0) & (rng.random(n_s) < 0.7)
         random_channel = rng.choice(len(ref.CHANNELS), n_s, p=ref.CHANNEL_WEIGHT)
         channel = np.where(loyal, pop.channel[np.maximum(customer, 0)], random_channel)
+        # a purchase visit comes through the channel the customer responds to, RESPONSIVE_SHARE of the time (drawn
+        # from a stream of its own: every other draw is as without it)
+        responds = (ses.kind == PURCHASE) & (self.cfg.rng(STREAM_CHANNEL, day).random(n_s) < RESPONSIVE_SHARE)
+        channel = np.where(responds, pop.responsive[np.maximum(customer, 0)], channel)
         pick = rng.random(n_s)
         sources = [
             ref.TRAFFIC[ref.CHANNELS[c]][int(u * len(ref.TRAFFIC[ref.CHANNELS[c]]))]
@@ -183,7 +188,7 @@ class Web:
 
     def _emit(self, rng, day: int, ses: Sessions, ev: Events, orders: DayOrders) -> None:
         """The day's events as columns (numpy, no Python loop per event); a writer turns them into rows."""
-        channel, sources, anon_ids = self._session_attributes(rng, ses)
+        channel, sources, anon_ids = self._session_attributes(rng, ses, day)
         logged = self._logged_in(rng, ses, ev)
         uuids = _uuids(rng.bytes(16 * len(ev.sess)))
         date = self.cfg.day(day).strftime("%Y%m%d")

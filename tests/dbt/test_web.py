@@ -100,6 +100,8 @@ def test_every_profile_column_equals_the_files(built):
         "cluster_name",
         "top_recommendations",
         "anomaly_flag_90d",
+        "next_best_channel",
+        "next_best_channel_probability",
     }  # tests/ml/test_recommendations.py, tests/ml/test_anomalies.py
     checked = set()
     want: dict[str, dict] = {}

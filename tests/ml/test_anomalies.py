@@ -28,8 +28,8 @@ def planted(values: dict) -> pd.DataFrame:
 def signals(values: dict) -> pd.DataFrame:
     """Every order's signals, recounted from marts.orders (the orders' current versions, checked against the
     files in tests/dbt)."""
-    orders = frame(values, "select order_id, customer_id, ordered_at, total_amount, payment_method, "
-                           "billing_address, shipping_address from marts.orders")  # fmt: skip
+    orders = frame(values, "select order_id, customer_id, ordered_at, total_amount, payment_method, billing_address, "
+                           "shipping_address, line_items_count as line_items from marts.orders")  # fmt: skip
     orders["ordered_at"] = pd.to_datetime(orders["ordered_at"])
     orders["total_amount"] = orders["total_amount"].astype(float)
     orders = orders.sort_values(["customer_id", "ordered_at", "order_id"]).reset_index(drop=True)

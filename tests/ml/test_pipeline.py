@@ -130,7 +130,7 @@ def test_predictions_cover_todays_buyers_by_the_champions_and_lapsed_buyers_by_r
     want = pd.Series(value, index=history.index).loc[sorted(lapsed)]
     got = frame(ml_built, "select customer_id, predicted_clv from ml.clv_predictions").set_index("customer_id")
     # the same likelihoods maximised from the same rows; L-BFGS stops within its tolerance, so 0.1%
-    assert got.loc[want.index, "predicted_clv"].to_numpy() == pytest.approx(want.to_numpy(), rel=1e-3)
+    assert got.loc[want.index, "predicted_clv"].to_numpy() == pytest.approx(want.to_numpy(), rel=1e-3, abs=1e-6)
     assert 0 < want.mean() < got.loc[list(buyers), "predicted_clv"].mean()
 
 
@@ -210,7 +210,7 @@ def test_mlflow_has_an_experiment_and_a_champion_per_family_with_full_runs(ml_bu
                   "clusters": {"silhouette_by_k.png", "cluster_profiles.png"},
                   "recommendations": {"recall_at_10.png"}, "revenue_forecast": {"revenue_forecast.png"},
                   "demand_forecast": {"demand_forecast.png"},
-                  "anomalies": {"anomaly_scores.png"}}[spec.key]  # fmt: skip
+                  "anomalies": {"anomaly_scores.png"}, "channel": set()}[spec.key]  # fmt: skip
         assert wanted <= plots, spec.key
         version = mlc.get_model_version_by_alias(spec.model_name, "champion")
         assert version.run_id == run.info.run_id and "promoted" in version.tags["c360.gate_decision"]

@@ -23,6 +23,7 @@ SHOWN = {  # the metrics each asset shows in the UI, besides the champion versio
     "clusters": ["silhouette"],
     "recommendations": ["recall_at_10", "precision_at_10", "ndcg_at_10", "baseline_popularity_recall_at_10",
                         "baseline_category_popularity_recall_at_10"],
+    "channel": ["hit_rate", "baseline_most_frequent_hit_rate", "customers_judged"],
     "anomalies": ["precision_at_k", "recall", "flagged_precision", "baseline_amount_zscore_precision_at_k",
                   "baseline_amount_zscore_recall", "flagged"],
     "revenue_forecast": ["mape", "mape_30d", "coverage_80", "coverage_95", "baseline_naive_mape",

@@ -34,6 +34,10 @@ clusters as (
     select * from {{ ref('stg_ml__customer_clusters') }}
 ),
 
+channels as (
+    select * from {{ ref('stg_ml__channel_recommendations') }}
+),
+
 anomalies as (
     select
         customer_id,
@@ -80,7 +84,9 @@ final as (
         clusters.cluster_id,
         clusters.cluster_name,
         recommendations.top_recommendations,
-        anomalies.anomaly_flag_90d
+        anomalies.anomaly_flag_90d,
+        channels.next_best_channel,
+        channels.next_best_channel_probability
     from customers
     left join orders on customers.customer_id = orders.customer_id
     left join rfm on customers.customer_id = rfm.customer_id
@@ -91,6 +97,7 @@ final as (
     left join clusters on customers.customer_id = clusters.customer_id
     left join recommendations on customers.customer_id = recommendations.customer_id
     left join anomalies on customers.customer_id = anomalies.customer_id
+    left join channels on customers.customer_id = channels.customer_id
 )
 
 select * from final

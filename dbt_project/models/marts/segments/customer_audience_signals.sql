@@ -45,25 +45,29 @@ interest as (
     select
         entity_id as customer_id,
         category_name,
-        cast(activity_ts as date) as activity_date
+        cast(activity_ts as date) as activity_date,
+        activity_ts as activity_at
     from {{ ref('product_views') }}
     union all
     select
         entity_id as customer_id,
         category_name,
-        cast(activity_ts as date) as activity_date
+        cast(activity_ts as date) as activity_date,
+        activity_ts as activity_at
     from {{ ref('favorites') }}
     union all
     select
         entity_id as customer_id,
         category_name,
-        cast(activity_ts as date) as activity_date
+        cast(activity_ts as date) as activity_date,
+        activity_ts as activity_at
     from {{ ref('cart_adds') }}
     union all
     select
         customer_id,
         product_category as category_name,
-        cast(ordered_at as date) as activity_date
+        cast(ordered_at as date) as activity_date,
+        ordered_at as activity_at
     from {{ ref('orders_enriched') }}
 ),
 
@@ -80,6 +84,46 @@ baby as (
     group by customer_id
 ),
 
+-- A shift of interest to Baby & Maternity: a CUSUM over each customer's product interest of the last 180
+-- days, in time order, of the log-likelihood ratio of "half of it is baby" against "a twentieth is" (a
+-- baby interest adds ln 10, another one ln(0.5 / 0.95)). Its value now is the evidence of the latest run of
+-- baby interest, however recent; a long average dilutes a change that began weeks ago.
+-- CUSUM(now) = S - min(0, min over k of S_k), with S_k the running sum and S the total.
+interest_llr as (
+    select
+        customer_id,
+        activity_at,
+        category_name,
+        case
+            when category_name = 'Baby & Maternity' then ln(cast(0.5 as double precision) / 0.05)
+            else ln(cast(0.5 as double precision) / 0.95)
+        end as llr
+    from interest
+    where
+        customer_id is not null
+        and activity_date > {{ as_of_date() }} - 180
+        and activity_date <= {{ as_of_date() }}
+),
+
+interest_steps as (
+    select
+        customer_id,
+        llr,
+        sum(llr) over (
+            partition by customer_id order by activity_at, category_name, llr
+            rows between unbounded preceding and current row
+        ) as running_llr
+    from interest_llr
+),
+
+baby_shift as (
+    select
+        customer_id,
+        cast(sum(llr) - least(0, min(running_llr)) as double precision) as baby_interest_shift
+    from interest_steps
+    group by customer_id
+),
+
 final as (
     select
         profiles.*,
@@ -90,12 +134,14 @@ final as (
         coalesce(recent_sessions.cart_sessions_90d, 0) as cart_sessions_90d,
         coalesce(baby.interest_180d, 0) as interest_180d,
         coalesce(baby.baby_interest_180d, 0) as baby_interest_180d,
-        cast(baby.baby_interest_180d as double precision) / baby.interest_180d as baby_share_180d
+        cast(baby.baby_interest_180d as double precision) / baby.interest_180d as baby_share_180d,
+        coalesce(baby_shift.baby_interest_shift, 0) as baby_interest_shift
     from profiles
     left join spend on profiles.customer_id = spend.customer_id
     left join recent_orders on profiles.customer_id = recent_orders.customer_id
     left join recent_sessions on profiles.customer_id = recent_sessions.customer_id
     left join baby on profiles.customer_id = baby.customer_id
+    left join baby_shift on profiles.customer_id = baby_shift.customer_id
 )
 
 select * from final
