@@ -127,9 +127,11 @@ def evaluate(cfg: Settings, key: str, versions: list) -> list[float]:
 
 
 def score(cfg: Settings, key: str = SPEC.key) -> Report:
-    champion = champion_to_score(cfg, SPEC)
-    chosen = registry.load_object(SPEC.model_name, champion.version)
     cutoffs, signals = _read(cfg)
+    held, horizon = _split(cutoffs, signals, "holdout")
+    short = f"{len(held)} orders before the holdout cutoff" if len(held) < MIN_ROWS or horizon.empty else None
+    champion = champion_to_score(cfg, SPEC, unavailable=short)
+    chosen = registry.load_object(SPEC.model_name, champion.version)
     before, recent = _split(cutoffs, signals, "score")
     detector = anomaly.fit(before, trees=chosen.forest.n_estimators)
     scored = detector.score(recent).merge(recent, on="order_id")

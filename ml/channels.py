@@ -46,6 +46,16 @@ def _around(cutoffs: feats.Cutoffs, visits: pd.DataFrame, role: str) -> tuple[pd
     return visits[when < at], visits[(when >= at) & (when < at + pd.Timedelta(days=cutoffs.horizon_days))]
 
 
+def _too_little(cutoffs: feats.Cutoffs, visits: pd.DataFrame) -> str | None:
+    early, _ = _around(cutoffs, visits, "train")
+    _, after = _around(cutoffs, visits, "holdout")
+    buyers = after.loc[after["converted"], "customer_id"].nunique()
+    if buyers < MIN_ROWS or early.empty:
+        return (f"too little history: {len(visits):,} visits of signed-in customers, {buyers} of them ordered from "
+                f"a visit after the holdout cutoff (at least {MIN_ROWS} are needed)")  # fmt: skip
+    return None
+
+
 def _judge(model: channel.ChannelModel, before: pd.DataFrame, after: pd.DataFrame) -> float:
     chosen = model.best(before, before["visited_at"].max()).set_index("customer_id")["next_best_channel"]
     return channel.hits(chosen, after)
@@ -55,10 +65,10 @@ def train(cfg: Settings, key: str = SPEC.key) -> Report:
     cutoffs, visits = _read(cfg)
     early, early_after = _around(cutoffs, visits, "train")
     before, after = _around(cutoffs, visits, "holdout")
-    buyers = after.loc[after["converted"], "customer_id"].nunique()
-    if buyers < MIN_ROWS or early.empty:
-        why = f"too little history: {buyers} customers ordered from a visit after the holdout cutoff (< {MIN_ROWS})"
+    why = _too_little(cutoffs, visits)
+    if why:
         return Report(SPEC.key, "skipped", why, info={"cutoffs": cutoffs.dates})
+    buyers = after.loc[after["converted"], "customer_id"].nunique()
     tried = {a: _judge(channel.fit(early, a), early, early_after) for a in channel.PRIORS}
     strength = max(channel.PRIORS, key=lambda a: (tried[a], -a))
     model = channel.fit(before, strength)
@@ -93,9 +103,9 @@ def evaluate(cfg: Settings, key: str, versions: list) -> list[float]:
 
 
 def score(cfg: Settings, key: str = SPEC.key) -> Report:
-    champion = champion_to_score(cfg, SPEC)
-    strength = registry.load_object(SPEC.model_name, champion.version).prior_strength
     cutoffs, visits = _read(cfg)
+    champion = champion_to_score(cfg, SPEC, unavailable=_too_little(cutoffs, visits))
+    strength = registry.load_object(SPEC.model_name, champion.version).prior_strength
     at = pd.Timestamp(cutoffs.dates["score"]) + pd.Timedelta(days=1)
     before = visits[visits["visited_at"] < at]
     chosen = channel.fit(before, strength).best(before, at)

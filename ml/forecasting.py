@@ -130,9 +130,11 @@ def evaluate(cfg: Settings, key: str, versions: list) -> list[float]:
 
 def score(cfg: Settings, key: str) -> Report:
     spec = SPECS[key]
-    champion = champion_to_score(cfg, spec)
     kind = KIND[key]
     last_day, table = _read(cfg, kind)
+    needed = forecast.min_length(forecast.SERIES[kind])
+    short = f"{len(table)} periods of history, at least {needed} are needed" if len(table) < needed else None
+    champion = champion_to_score(cfg, spec, unavailable=short)
     if len(table) < forecast.min_length(forecast.SERIES[kind], folds=1):
         raise MLError(f"{spec.model_name}: {len(table)} periods of history up to {last_day.date()}, too few to "
                       "forecast from; the forecast is left as it was")  # fmt: skip

@@ -35,6 +35,11 @@ class MLError(Exception):
     """A step cannot run on this data; the message says why and what to do."""
 
 
+class NothingToScore(MLError):
+    """No champion, because the data never allowed one (no web visits at all, too short a series): the step
+    says why and leaves the table as it was, without failing the run."""
+
+
 @dataclass(frozen=True)
 class Family:
     spec: Spec
@@ -152,11 +157,14 @@ def register_or_unchanged(cfg: Settings, spec: Spec, logged: tuple[str, str], me
     return Report(spec.key, "trained", detail, int(version.version), champion_version, metrics, info)
 
 
-def champion_to_score(cfg: Settings, spec: Spec):
-    """The family's champion version, or an MLError saying how to train one."""
+def champion_to_score(cfg: Settings, spec: Spec, unavailable: str | None = None):
+    """The family's champion version; without one, NothingToScore when the data cannot train one
+    (`unavailable` says why), else an MLError saying how to train one."""
     champion = None
     if registry.store_exists(cfg):
         champion = registry.version_by_alias(registry.client(cfg), spec.model_name, registry.CHAMPION)
+    if champion is None and unavailable:
+        raise NothingToScore(f"{spec.model_name} is not scored: {unavailable}. {spec.table} is left as it was.")
     if champion is None:
         raise MLError(f"{spec.model_name} has no champion: no model of it has been trained and promoted yet, so "
                       f"nothing can be scored. Train one: c360 materialize --select 'group:ml' (the weekly "

@@ -26,7 +26,7 @@ TABLES: dict[str, dict[str, str]] = {
     "ml.channel_recommendations": {"customer_id": "varchar", "next_best_channel": "varchar",
                                    "purchase_probability_30d": "double", "visit_conversion_rate": "double",
                                    "visits_through_channel": "integer", "reason": "varchar", **PROVENANCE},
-    "ml.transaction_anomalies": {"entity_type": "varchar", "entity_id": "varchar", "order_id": "varchar",
+    "ml.transaction_anomalies": {"record_type": "varchar", "record_id": "varchar", "order_id": "varchar",
                                  "customer_id": "varchar", "occurred_at": "timestamp", "amount": "double",
                                  "anomaly_score": "double", "is_anomaly": "boolean", "reasons": "varchar",
                                  **PROVENANCE},

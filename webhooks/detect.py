@@ -84,12 +84,12 @@ def _anomalies(wh: Warehouse) -> list[tuple[str, dict]]:
     seen = store.watermark(wh, "anomalies")
     _, rows = wh.query(
         "select order_id, customer_id, occurred_at, amount, anomaly_score, reasons, model_version, cutoff_date "
-        f"from ml.transaction_anomalies where entity_type = 'order' and is_anomaly and order_id not in "
+        f"from ml.transaction_anomalies where record_type = 'order' and is_anomaly and order_id not in "
         f"(select order_id from {ANOMALY_STATE}) order by anomaly_score desc, order_id"
     )
     if rows:
         wh.execute(f"insert into {ANOMALY_STATE} select order_id from ml.transaction_anomalies "
-                   f"where entity_type = 'order' and is_anomaly and order_id not in "
+                   f"where record_type = 'order' and is_anomaly and order_id not in "
                    f"(select order_id from {ANOMALY_STATE})")  # fmt: skip
     store.set_watermark(wh, "anomalies", "seen")
     if seen is None:

@@ -112,11 +112,16 @@ def test_a_refused_file_holds_back_only_the_models_below_its_source(planted):
             if child not in held:
                 held.add(child)
                 todo.append(child)
-    models = {_key(n): uid for uid, n in manifest()["nodes"].items() if n["resource_type"] == "model"}
+    nodes = manifest()["nodes"]
+    models = {_key(n): uid for uid, n in nodes.items() if n["resource_type"] == "model"}
     held_models = {uid for key, uid in models.items() if key in held}
     assert held_models and set(models.values()) - held_models, "some models are below the refusing sources"
     assert built_now & held_models == set()
-    assert built_now == set(models.values()) - held_models
+    # a staging view over an ML asset's table alone (its source's asset is not in this run's selection) runs in
+    # the dbt step after the ML assets, which waits for every model before them: it waits for the next run
+    waiting = {uid for uid in models.values()
+               if all(d.startswith("source.c360.ml.") for d in nodes[uid]["depends_on"]["nodes"])}  # fmt: skip
+    assert built_now == set(models.values()) - held_models - waiting
 
 
 def test_no_non_finite_number_reaches_any_table(planted):

@@ -71,9 +71,9 @@ def test_the_verdicts_cover_the_last_90_days_with_the_rules_recomputed(ml_built)
     before = orders[orders["ordered_at"] < end]
     tiny, dear = before["total_amount"].quantile(0.10), before["total_amount"].quantile(0.95)
     found = frame(ml_built, "select * from ml.transaction_anomalies")
-    verdicts = found[found["entity_type"] == "order"].set_index("order_id")
+    verdicts = found[found["record_type"] == "order"].set_index("order_id")
     assert set(verdicts.index) == set(recent.index)
-    payments = found[found["entity_type"] == "transaction"]
+    payments = found[found["record_type"] == "transaction"]
     assert len(payments) == len(verdicts) and set(payments["order_id"]) == set(verdicts.index)
     r = recent.loc[verdicts.index]
     ratio = r["total_amount"] / r["prior_mean_amount"]
@@ -93,7 +93,7 @@ def test_the_verdicts_cover_the_last_90_days_with_the_rules_recomputed(ml_built)
 
 
 def test_customer_360_flags_exactly_the_customers_with_a_flagged_order(ml_built):
-    found = frame(ml_built, "select customer_id, is_anomaly from ml.transaction_anomalies where entity_type = 'order'")
+    found = frame(ml_built, "select customer_id, is_anomaly from ml.transaction_anomalies where record_type = 'order'")
     want = found.groupby("customer_id")["is_anomaly"].any()
     profile = frame(ml_built, "select customer_id, anomaly_flag_90d from marts.customer_360").set_index("customer_id")
     shown = profile["anomaly_flag_90d"].dropna().astype(bool)

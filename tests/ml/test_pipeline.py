@@ -237,7 +237,7 @@ def _scored(values: dict, table: str) -> pd.DataFrame:
     """A predictions table without its scoring time, in a fixed order (a customer has several recommendations)."""
     found = frame(values, f"select * from {table}").drop(columns="scored_at")
     keys = [c for c in ("customer_id", "recommendation_rank", "product_category", "forecast_date", "week_end",
-                        "entity_type", "entity_id") if c in found.columns]  # fmt: skip
+                        "record_type", "record_id") if c in found.columns]  # fmt: skip
     return found.sort_values(keys).reset_index(drop=True)
 
 

@@ -115,6 +115,9 @@ def _assets(family: str) -> list[dg.AssetsDefinition]:
 
         try:
             report = pipeline.score(settings(), family)
+        except pipeline.NothingToScore as err:  # the data cannot train this family: not a failure of the run
+            context.log.warning(str(err))
+            return dg.MaterializeResult(metadata={"status": "not scored", "detail": str(err)})
         except pipeline.MLError as err:
             raise dg.Failure(description=str(err), allow_retries=False) from err
         context.log.info(f"{model}: {report.detail}")

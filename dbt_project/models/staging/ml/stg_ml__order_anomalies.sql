@@ -20,7 +20,7 @@ orders as (
         cutoff_date,
         scored_at
     from source
-    where entity_type = 'order'
+    where record_type = 'order'
 )
 
 select * from orders
