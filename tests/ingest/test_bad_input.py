@@ -119,8 +119,8 @@ def test_a_refused_file_holds_back_only_the_models_below_its_source(planted):
     assert built_now & held_models == set()
     # a staging view over an ML asset's table alone (its source's asset is not in this run's selection) runs in
     # the dbt step after the ML assets, which waits for every model before them: it waits for the next run
-    waiting = {uid for uid in models.values()
-               if all(d.startswith("source.c360.ml.") for d in nodes[uid]["depends_on"]["nodes"])}  # fmt: skip
+    parents = {uid: nodes[uid]["depends_on"]["nodes"] for uid in models.values()}
+    waiting = {uid for uid, up in parents.items() if up and all(d.startswith("source.c360.ml.") for d in up)}
     assert built_now == set(models.values()) - held_models - waiting
 
 
