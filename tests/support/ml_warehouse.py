@@ -35,11 +35,11 @@ def ml_landing(tmp_path_factory) -> Path:
     return root
 
 
-def build(landing: Path, data_dir: Path, target: str) -> dict[str, str]:
+def build(landing: Path, data_dir: Path, target: str, select: str = "*") -> dict[str, str]:
     shutil.copytree(landing, data_dir / "landing")
     values = ml_env(target, data_dir, f"c360_test_{uuid.uuid4().hex[:8]}")
     with env(values):
-        assert materialize_all("*"), f"the full materialization, ML included, failed on {target}"
+        assert materialize_all(select), f"the materialization {select!r}, ML included, failed on {target}"
     return values
 
 
