@@ -63,11 +63,11 @@ def _judge(model: channel.ChannelModel, before: pd.DataFrame, after: pd.DataFram
 
 def train(cfg: Settings, key: str = SPEC.key) -> Report:
     cutoffs, visits = _read(cfg)
-    early, early_after = _around(cutoffs, visits, "train")
-    before, after = _around(cutoffs, visits, "holdout")
     why = _too_little(cutoffs, visits)
     if why:
         return Report(SPEC.key, "skipped", why, info={"cutoffs": cutoffs.dates})
+    early, early_after = _around(cutoffs, visits, "train")
+    before, after = _around(cutoffs, visits, "holdout")
     buyers = after.loc[after["converted"], "customer_id"].nunique()
     tried = {a: _judge(channel.fit(early, a), early, early_after) for a in channel.PRIORS}
     strength = max(channel.PRIORS, key=lambda a: (tried[a], -a))

@@ -157,18 +157,19 @@ def register_or_unchanged(cfg: Settings, spec: Spec, logged: tuple[str, str], me
     return Report(spec.key, "trained", detail, int(version.version), champion_version, metrics, info)
 
 
-def champion_to_score(cfg: Settings, spec: Spec, unavailable: str | None = None):
+def champion_to_score(cfg: Settings, spec: Spec, unavailable: str | None = None, hint: str = ""):
     """The family's champion version; without one, NothingToScore when the data cannot train one
-    (`unavailable` says why), else an MLError saying how to train one."""
+    (`unavailable` says why), else an MLError saying how to train one (and `hint`, what it needs)."""
     champion = None
     if registry.store_exists(cfg):
         champion = registry.version_by_alias(registry.client(cfg), spec.model_name, registry.CHAMPION)
     if champion is None and unavailable:
         raise NothingToScore(f"{spec.model_name} is not scored: {unavailable}. {spec.table} is left as it was.")
     if champion is None:
+        needs = f"; {hint}" if hint else ""
         raise MLError(f"{spec.model_name} has no champion: no model of it has been trained and promoted yet, so "
                       f"nothing can be scored. Train one: c360 materialize --select 'group:ml' (the weekly "
-                      f"ml_training job does it). {spec.table} is left as it was.")  # fmt: skip
+                      f"ml_training job does it){needs}. {spec.table} is left as it was.")  # fmt: skip
     return champion
 
 
@@ -344,17 +345,13 @@ def score(cfg: Settings, key: str) -> Report:
     if own := _own_steps(key):
         return own.score(cfg, key)
     family = FAMILIES[key]
-    champion = None
-    if registry.store_exists(cfg):
-        champion = registry.version_by_alias(registry.client(cfg), family.model_name, registry.CHAMPION)
+    champion = champion_to_score(
+        cfg,
+        family.spec,
+        hint=f"it needs at least {MIN_ROWS} buyers at the train and "
+        "the holdout cutoffs (docs/ml.md, 'How much history')",
+    )
     columns = predictions.TABLES[family.table]
-    if champion is None:
-        raise MLError(
-            f"{family.model_name} has no champion: no model of it has been trained and promoted yet, so nothing "
-            f"can be scored. Train one: c360 materialize --select 'group:ml' (the weekly ml_training job does "
-            f"it); it needs at least {MIN_ROWS} buyers at the train and the holdout cutoffs (docs/ml.md, "
-            f"'How much history'). The predictions table is left as it was."
-        )
     with connect(cfg) as wh:
         cutoffs = feats.cutoffs(wh)
         rows = feats.load(wh, "score")
