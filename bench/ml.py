@@ -94,20 +94,32 @@ def channel_truth(cfg) -> dict[str, float]:
 
 def expecting_parents(cfg) -> dict[str, float]:
     """The Expecting Parents audience against the simulator's truth, as of the as-of day's eve: recall over the
-    parents expecting then who browsed in the 180 days before (all, and those expecting for under 120 days), and
-    precision against every parent expecting or with a newborn under six months."""
+    parents expecting then who browsed in the 180 days before (all; those expecting for under 120 days; those
+    with a product interest since their pregnancy began, the only ones behaviour can show), and precision
+    against every parent expecting or with a newborn under six months."""
     import pandas as pd  # noqa: PLC0415
 
     from c360_core.warehouse import connect  # noqa: PLC0415
 
     day = pd.Timestamp(cfg.as_of_date) - pd.Timedelta(days=1)
+    start = f"cast('{(day - pd.Timedelta(days=179)).date()}' as timestamp)"
+    end = f"cast('{(day + pd.Timedelta(days=1)).date()}' as timestamp)"
     with connect(cfg) as wh:
         found = set(wh.fetch_frame("select customer_id from marts.customer_segments "
                                    "where segment_name = 'Expecting Parents'")["customer_id"])  # fmt: skip
-        browsed = set(wh.fetch_frame(
-            "select distinct entity_id as customer_id from marts.product_views where activity_ts >= "
-            f"cast('{(day - pd.Timedelta(days=179)).date()}' as timestamp) and activity_ts < "
-            f"cast('{(day + pd.Timedelta(days=1)).date()}' as timestamp)")["customer_id"])  # fmt: skip
+        browsed = set(
+            wh.fetch_frame(
+                "select distinct entity_id as customer_id from marts.product_views "
+                f"where activity_ts >= {start} and activity_ts < {end}"
+            )["customer_id"]
+        )
+        interest = wh.fetch_frame(
+            "select customer_id, max(interest_at) as last_at from ("
+            "select entity_id as customer_id, activity_ts as interest_at from marts.product_views union all "
+            "select entity_id, activity_ts from marts.favorites union all "
+            "select entity_id, activity_ts from marts.cart_adds union all "
+            "select customer_id, ordered_at from marts.orders_enriched) as interest "
+            f"where interest_at >= {start} and interest_at < {end} group by customer_id")  # fmt: skip
     truth = pd.read_csv(cfg.landing / "_manifest" / "customers_truth.csv", dtype=str)
     since = pd.to_datetime(truth["expecting_since"])
     born = pd.to_datetime(truth["child_born_on"])
@@ -115,10 +127,14 @@ def expecting_parents(cfg) -> dict[str, float]:
     in_phase = set(truth.loc[(since <= day) & (born.isna() | (born + pd.Timedelta(days=180) > day)), "customer_id"])
     now = set(expecting["customer_id"]) & browsed
     recent = set(expecting.loc[(day - since[expecting.index]).dt.days < 120, "customer_id"]) & browsed
+    began = interest["customer_id"].map(dict(zip(truth["customer_id"], since, strict=True)))
+    shown = now & set(interest.loc[pd.to_datetime(interest["last_at"]) >= began, "customer_id"])
     return {
         "expecting_and_browsed": float(len(now)),
         "recall": len(found & now) / max(len(now), 1),
         "recall_expecting_under_120_days": len(found & recent) / max(len(recent), 1),
+        "interest_since_expecting": float(len(shown)),
+        "recall_interest_since_expecting": len(found & shown) / max(len(shown), 1),
         "precision_in_phase": len(found & in_phase) / max(len(found), 1),
         "audience": float(len(found)),
     }

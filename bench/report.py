@@ -475,7 +475,12 @@ def _ml_audience(found: dict) -> list[str]:
             f"{int(e['expecting_and_browsed'])} parents expecting then who viewed a product in the 180 days "
             f"before, {e['recall_expecting_under_120_days']:.2f} for those expecting for under 120 days; "
             f"precision {e['precision_in_phase']:.2f} against every parent expecting or with a newborn under six "
-            f"months ({int(e['audience'])} in the audience).", ""]  # fmt: skip
+            f"months ({int(e['audience'])} in the audience).", "",
+            *([f"Only {int(e['interest_since_expecting'])} of the {int(e['expecting_and_browsed'])} showed any "
+               "product interest after their pregnancy began (the others browsed only before it, and behaviour "
+               "cannot show what it does not contain): the audience finds "
+               f"{e['recall_interest_since_expecting']:.2f} of those.", ""]
+              if "interest_since_expecting" in e else [])]  # fmt: skip
 
 
 def _ml_anomalies(found: dict) -> list[str]:

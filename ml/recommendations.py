@@ -31,7 +31,8 @@ from ml.pipeline import MIN_ROWS, Report, champion_to_score, register_or_unchang
 SPEC = SPECS["recommendations"]
 PRIMARY = f"recall_at_{recommend.TOP_K}"
 EVENTS = "select customer_id, product_id, event_action, order_id, event_at from ml.ml_product_events"
-CATALOG = "select product_id, product_name, product_category from marts.products"
+# the products on sale now: a discontinued one is neither learned as a candidate nor recommended
+CATALOG = "select product_id, product_name, product_category from marts.products where not is_discontinued"
 
 
 def _read(cfg: Settings) -> tuple[feats.Cutoffs, pd.DataFrame, pd.DataFrame]:

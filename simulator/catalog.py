@@ -2,7 +2,9 @@
 
 Products are ranked by popularity within their category (a Zipf-like long
 tail); a share launch during the simulated period and only become orderable
-once a weekly catalogue file has published them. Each product belongs to one
+once a weekly catalogue file has published them, and a few are discontinued:
+from the first weekly file without them on, they can no longer be viewed or
+ordered (the file is the whole catalogue, so "no longer listed" is the signal). Each product belongs to one
 style, a group of about STYLE_SIZE products across categories that the same
 customers like (population.py), so that what a customer views and buys says
 something about what they will buy next: the signal a recommender learns.
@@ -15,11 +17,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator import reference as ref
-from simulator.config import STREAM_CATALOG, STREAM_PRICES, STREAM_TASTE, GeneratorConfig
+from simulator.config import STREAM_CATALOG, STREAM_PRICES, STREAM_RETIRED, STREAM_TASTE, GeneratorConfig
 
 PRICE_CHANGE_WEEKLY = 0.02  # share of products whose list price moves each week
 PROMO_WEEKLY = 0.15  # share of products on sale in a given week
 STYLE_SIZE = 40  # products per style, on average
+RETIRED_YEARLY = 0.05  # share of the products on sale at the start that are discontinued in a year
 
 
 def styles(n_products: int) -> int:
@@ -34,6 +37,7 @@ class Catalog:
     sku_id: np.ndarray  # str
     category: np.ndarray  # int index into CATEGORY_NAMES
     launched_day: np.ndarray  # int day offset from start (negative: before the period)
+    retired_day: np.ndarray  # int day from which the product is no longer listed (large if never)
     popularity: np.ndarray  # float weight within category
     style: np.ndarray  # int, the product's style (0 .. styles(n) - 1)
     static_rows: list[dict]  # product attributes that never change
@@ -45,7 +49,11 @@ class Catalog:
 
     def orderable(self, day: int) -> np.ndarray:
         """Products published in the catalogue file of the current week."""
-        return self.launched_day <= self.week_of(day) * 7
+        return self.listed(self.week_of(day) * 7)
+
+    def listed(self, day: int) -> np.ndarray:
+        """Products a catalogue file of `day` lists: launched, and not discontinued."""
+        return (self.launched_day <= day) & (self.retired_day > day)
 
 
 def _brand_name(rng: np.random.Generator, taken: set[str]) -> str:
@@ -138,12 +146,14 @@ def build_catalog(cfg: GeneratorConfig) -> Catalog:
     popularity = 1.0 / (1.0 + rng.permutation(n)) ** 0.8  # Zipf-like long tail
     static_rows = _product_rows(cfg, rng, category, brand_idx, brand_rows)
     list_price, sale_price = _prices(cfg, category)
+    retired_day = _retirements(cfg, category, launched_day)
     return Catalog(
         brand_rows=brand_rows,
         product_id=np.array([r["product_id"] for r in static_rows]),
         sku_id=np.array([r["sku_id"] for r in static_rows]),
         category=category,
         launched_day=launched_day,
+        retired_day=retired_day,
         popularity=popularity,
         # its own stream: the styles leave every other draw of the catalogue as it was
         style=cfg.rng(STREAM_TASTE, 0).integers(0, styles(n), n),
@@ -153,12 +163,27 @@ def build_catalog(cfg: GeneratorConfig) -> Catalog:
     )
 
 
+def _retirements(cfg: GeneratorConfig, category: np.ndarray, launched_day: np.ndarray) -> np.ndarray:
+    """The day each product is discontinued (NEVER for most): RETIRED_YEARLY of those on sale at the start,
+    a year pro rata, on a day of the period, never the first-launched of its category (so that every
+    category keeps a product to sell). Drawn from a stream of its own, so that every other draw of the
+    catalogue is as without it."""
+    never = np.iinfo(np.int32).max
+    rng = cfg.rng(STREAM_RETIRED)
+    first = [np.flatnonzero(category == c)[np.argmin(launched_day[category == c])] for c in np.unique(category)]
+    draw = rng.random(len(category)) < RETIRED_YEARLY * cfg.n_days / 365
+    day = rng.integers(1, max(2, cfg.n_days), len(category))
+    retire = draw & (launched_day < 0)
+    retire[first] = False
+    return np.where(retire, day, never)
+
+
 def product_snapshot(cat: Catalog, cfg: GeneratorConfig, day: int) -> list[dict]:
     """The weekly catalogue file: every published product with this week's prices."""
     week = cat.week_of(day)
     start = cfg.day_start(0)
     rows = []
-    for i in np.flatnonzero(cat.launched_day <= day):
+    for i in np.flatnonzero(cat.listed(day)):
         launched = start + np.timedelta64(int(cat.launched_day[i]) * 86400 + 36000, "s")
         rows.append(
             {

@@ -89,6 +89,7 @@ class GeneratorConfig:
 STREAM_CATALOG, STREAM_PRICES, STREAM_PEOPLE, STREAM_SHOP, STREAM_WEB, STREAM_CRM, STREAM_DEFECTS = range(7)
 STREAM_CHANNEL = 9  # the channel each customer responds to (population.py, web.py)
 STREAM_FRAUD = 8  # the planted fraud-like orders (fraud.py)
+STREAM_RETIRED = 10  # the products discontinued during the period (catalog.py)
 STREAM_TASTE = 7  # the styles (catalog.py, population.py) and the picks they steer
 
 

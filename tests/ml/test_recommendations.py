@@ -13,7 +13,8 @@ import pytest
 
 from c360_core.settings import settings
 from ml import registry
-from tests.support.warehouse import env, frame
+from tests.support.readers import files, read_records
+from tests.support.warehouse import env, frame, landing_of
 
 K = 10
 
@@ -54,11 +55,31 @@ def test_the_associations_equal_support_confidence_and_lift_recounted_from_the_o
         assert row.lift == pytest.approx((both / alone[row.x]) / (alone[row.y] / n))
 
 
-def test_nothing_recommended_is_bought_before_unless_bought_again_or_off_the_catalogue(ml_built):
+def listed(landing) -> tuple[set, set]:
+    """The products of the newest weekly catalogue file (each is the whole catalogue), and of every file."""
+    newest, ever = set(), set()
+    for path in sorted(files(landing, "products"), key=lambda p: p.stem):
+        newest = {r["product_id"] for _, r in read_records(path, "products")}
+        ever |= newest
+    return newest, ever
+
+
+def test_marts_products_marks_the_products_the_newest_catalogue_file_no_longer_lists(ml_built):
+    newest, ever = listed(landing_of(ml_built))
+    products = frame(ml_built, "select product_id, is_discontinued from marts.products")
+    assert set(products["product_id"]) == ever
+    assert set(products.loc[products["is_discontinued"], "product_id"]) == ever - newest
+    assert len(ever - newest) > 0  # the simulator discontinues a few: the exclusion below is exercised
+
+
+def test_nothing_recommended_is_bought_before_unless_bought_again_or_discontinued(ml_built):
     today = cutoff(ml_built, "score")
     recs = frame(ml_built, "select customer_id, recommendation_rank, product_id, reason "
                            "from ml.product_recommendations")  # fmt: skip
-    catalogue = set(frame(ml_built, "select product_id from marts.products")["product_id"])
+    catalogue, ever = listed(landing_of(ml_built))
+    orders_of_gone = frame(ml_built, "select count(*) as n from marts.orders_enriched where product_id in ("
+                           + ",".join(f"'{p}'" for p in sorted(ever - catalogue)) + ")")  # fmt: skip
+    assert orders_of_gone["n"][0] > 0  # discontinued products were bought before: they could be recommended
     orders = counted_orders(ml_built, today)
     again = repeat_products(orders)
     owned = orders.groupby("customer_id")["product_id"].apply(set)

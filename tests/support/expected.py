@@ -278,12 +278,19 @@ def _within(day: dt.date, as_of: dt.date, days: int) -> bool:
     return as_of - dt.timedelta(days=days) < day <= as_of
 
 
-def baby_shift(events: list[tuple[dt.datetime, str | None]]) -> float:
-    """The CUSUM of product interest turning to Baby & Maternity (audiences.yml): in time order (then category,
-    missing last), + ln(0.5 / 0.05) for a baby interest and ln(0.5 / 0.95) for another; its value at the end."""
+def baby_shift(events: list[tuple[dt.datetime, str | None, str | None]]) -> float:
+    """The CUSUM of product interest turning to Baby & Maternity (audiences.yml). Each (product, day) counts
+    once, at its first moment, with its category (the least one named); in time order (then category, missing
+    last), + ln(0.6 / 0.05) for a baby interest and ln(0.4 / 0.95) for another; its value at the end."""
+    first: dict[tuple, tuple[dt.datetime, str | None]] = {}
+    for at, category, product in events:
+        key = (product, at.date())
+        when, named = first.get(key, (at, category))
+        names = [c for c in (named, category) if c is not None]
+        first[key] = (min(when, at), min(names) if names else None)
     total = low = 0.0
-    for _, category in sorted(events, key=lambda e: (e[0], e[1] is None, e[1] or "")):
-        total += math.log(0.5 / 0.05) if category == "Baby & Maternity" else math.log(0.5 / 0.95)
+    for _, category in sorted(first.values(), key=lambda e: (e[0], e[1] is None, e[1] or "")):
+        total += math.log(0.6 / 0.05) if category == "Baby & Maternity" else math.log(0.4 / 0.95)
         low = min(low, total)
     return total - low
 
@@ -300,12 +307,12 @@ def audiences(landing: Path, as_of: dt.date) -> dict[str, set[str]]:
     abandoned = Counter(s["customer_id"] for s in known.values()
                         if s["customer_id"] and s["is_cart_abandoned"]
                         and _within(s["session_started_at"].date(), as_of, 90))  # fmt: skip
-    interest: dict[str, list] = defaultdict(list)  # customer -> [(when, category)] in 180 days
+    interest: dict[str, list] = defaultdict(list)  # customer -> [(when, category, product sku)] in 180 days
     activity = streams(landing, known)
     for mart in ("product_views", "favorites", "cart_adds"):
         for row in activity[mart].values():
             if row["entity_id"] and _within(row["activity_ts"].date(), as_of, 180):
-                interest[row["entity_id"]].append((row["activity_ts"], row["category_name"]))
+                interest[row["entity_id"]].append((row["activity_ts"], row["category_name"], row["product_sku"]))
     catalog, seen = Catalog(landing), set()
     for line in all_records(landing, "order_line_items"):  # every line of every order, as orders_enriched
         order = orders.get(line["order_id"])
@@ -315,11 +322,11 @@ def audiences(landing: Path, as_of: dt.date) -> dict[str, set[str]]:
         at = _ts(order["order_date"])
         if order["customer_id"] and _within(at.date(), as_of, 180):
             product = catalog.product(line["product_id"], at) or {}
-            interest[order["customer_id"]].append((at, product.get("product_category")))
+            interest[order["customer_id"]].append((at, product.get("product_category"), product.get("sku_id")))
     scores = rfm(landing, as_of)
     out = {
         "High Spending Customers": {c for c, p in spend.items() if p >= 0.9},
-        "Expecting Parents": {c for c, events in interest.items() if c in crm and baby_shift(events) >= 6
+        "Expecting Parents": {c for c, events in interest.items() if c in crm and baby_shift(events) >= 3.5
                               and crm[c]["date_of_birth"]
                               and 18 <= age(dt.date.fromisoformat(crm[c]["date_of_birth"]), as_of) <= 45},
         "Frequent Cart Abandoners": {c for c, n in abandoned.items() if c in crm and n >= 3},

@@ -22,7 +22,9 @@ final as (
         products.product_size,
         products.list_price,
         products.sale_price,
-        products.launched_at
+        products.launched_at,
+        products.last_listed_on,
+        products.is_discontinued
     from products
     left join brands on products.brand_id = brands.brand_id
 )

@@ -44,6 +44,7 @@ recent_sessions as (
 interest as (
     select
         entity_id as customer_id,
+        product_sku as product_key,
         category_name,
         cast(activity_ts as date) as activity_date,
         activity_ts as activity_at
@@ -51,6 +52,7 @@ interest as (
     union all
     select
         entity_id as customer_id,
+        product_sku as product_key,
         category_name,
         cast(activity_ts as date) as activity_date,
         activity_ts as activity_at
@@ -58,6 +60,7 @@ interest as (
     union all
     select
         entity_id as customer_id,
+        product_sku as product_key,
         category_name,
         cast(activity_ts as date) as activity_date,
         activity_ts as activity_at
@@ -65,6 +68,7 @@ interest as (
     union all
     select
         customer_id,
+        sku_id as product_key,
         product_category as category_name,
         cast(ordered_at as date) as activity_date,
         ordered_at as activity_at
@@ -85,24 +89,37 @@ baby as (
 ),
 
 -- A shift of interest to Baby & Maternity: a CUSUM over each customer's product interest of the last 180
--- days, in time order, of the log-likelihood ratio of "half of it is baby" against "a twentieth is" (a
--- baby interest adds ln 10, another one ln(0.5 / 0.95)). Its value now is the evidence of the latest run of
--- baby interest, however recent; a long average dilutes a change that began weeks ago.
+-- days, in time order, of the log-likelihood ratio of "60% of it is baby" against "a twentieth is" (a baby
+-- interest adds ln 12, another one ln(0.4 / 0.95)). Its value now is the evidence of the latest run of baby
+-- interest, however recent; a long average dilutes a change that began weeks ago. A product counts once a
+-- day (its view, favourite, cart add and purchase are one interest, not four), so that one product looked
+-- at closely is not read as a run.
 -- CUSUM(now) = S - min(0, min over k of S_k), with S_k the running sum and S the total.
+distinct_interest as (
+    select
+        customer_id,
+        product_key,
+        activity_date,
+        min(category_name) as category_name,
+        min(activity_at) as activity_at
+    from interest
+    where
+        customer_id is not null
+        and activity_date > {{ as_of_date() }} - 180
+        and activity_date <= {{ as_of_date() }}
+    group by customer_id, product_key, activity_date
+),
+
 interest_llr as (
     select
         customer_id,
         activity_at,
         category_name,
         case
-            when category_name = 'Baby & Maternity' then ln(cast(0.5 as double precision) / 0.05)
-            else ln(cast(0.5 as double precision) / 0.95)
+            when category_name = 'Baby & Maternity' then ln(cast(0.6 as double precision) / 0.05)
+            else ln(cast(0.4 as double precision) / 0.95)
         end as llr
-    from interest
-    where
-        customer_id is not null
-        and activity_date > {{ as_of_date() }} - 180
-        and activity_date <= {{ as_of_date() }}
+    from distinct_interest
 ),
 
 interest_steps as (
