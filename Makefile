@@ -92,7 +92,7 @@ serve: setup
 	@$(BIN)/c360 tokens create --role c360_steward
 	$(BIN)/c360 serve dashboard
 
-bench: setup
+bench: setup browser
 	$(BIN)/python -m bench.run
 
 # the model figures of docs/ml.md alone: 10,000 customers x 1 year, built end to end (~15 min)
