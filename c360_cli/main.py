@@ -258,6 +258,49 @@ def forget(customer_id: str, reason: str) -> None:
 
 
 @cli.group()
+def spark() -> None:
+    """The Spark standalone cluster on this machine: a master and two workers (docs/scale.md)."""
+
+
+@spark.command("start")
+def spark_start() -> None:
+    """Start the master and the workers that are not running, and wait until both workers registered."""
+    from c360_core import spark as cluster
+    from c360_core.settings import settings
+
+    cfg = settings()
+    try:
+        for line in cluster.start(cfg):
+            click.echo(line)
+    except cluster.SparkError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(f"master: {cluster.cluster_url(cfg)}")
+
+
+@spark.command("stop")
+def spark_stop() -> None:
+    """Stop the workers and the master."""
+    from c360_core import spark as cluster
+    from c360_core.settings import settings
+
+    for line in cluster.stop(settings()) or ["nothing was running"]:
+        click.echo(line)
+
+
+@spark.command("status")
+def spark_status() -> None:
+    """Each process of the cluster: running (with its pid and web UI) or stopped. Exit 1 unless all run."""
+    from c360_core import spark as cluster
+    from c360_core.settings import settings
+
+    found = cluster.status(settings())
+    for name, state in found.items():
+        click.echo(f"{name}: {state}")
+    if not all(state.startswith("running") for state in found.values()):
+        raise SystemExit(1)
+
+
+@cli.group()
 def grants() -> None:
     """Roles, privileges and row-level security on PostgreSQL, from governance/access.yml."""
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import getpass
+import json
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-TARGETS = ("duckdb", "postgres")
+TARGETS = ("duckdb", "postgres", "spark")
 ROOT = Path(__file__).resolve().parents[1]  # the repository: the default definition files live there
 TRUE = ("1", "true", "yes")
 
@@ -51,10 +52,27 @@ class Settings:
     slow_exit: bool  # the CLI ends through the interpreter's teardown (c360_cli/compat.py)
     api_rate_limit: int  # requests a minute per API token (docs/serving.md)
     api_token_days: int  # days until a new API token expires
+    spark_master: str  # the master of an existing Spark cluster; empty: the one `c360 spark start` runs here
+    spark_host: str  # the address the cluster c360 starts binds to
+    spark_master_port: int  # its master's port; the workers take the next ones
+    spark_ui_port: int  # its master's web UI; the workers' UIs take the next ones
+    spark_worker_cores: int
+    spark_worker_memory: str
+    spark_executor_memory: str
+    spark_driver_memory: str
+    spark_shuffle_partitions: int
+    spark_method: str  # how dbt reaches Spark: session (a driver in c360's process) or thrift (a Thrift server)
+    spark_thrift_host: str
+    spark_thrift_port: int
 
     @property
     def landing(self) -> Path:
         return self.data_dir / "landing"
+
+    @property
+    def spark_dir(self) -> Path:
+        """The cluster's logs and pid files, the Spark warehouse's Parquet tables and its Derby metastore."""
+        return self.data_dir / "spark"
 
     @property
     def fraud_labels(self) -> Path:
@@ -107,12 +125,32 @@ class Settings:
             "C360_SLOW_EXIT": str(self.slow_exit).lower(),
             "C360_API_RATE_LIMIT": str(self.api_rate_limit),
             "C360_API_TOKEN_DAYS": str(self.api_token_days),
+            "C360_SPARK_MASTER": self.spark_master,
+            "C360_SPARK_HOST": self.spark_host,
+            "C360_SPARK_MASTER_PORT": str(self.spark_master_port),
+            "C360_SPARK_UI_PORT": str(self.spark_ui_port),
+            "C360_SPARK_WORKER_CORES": str(self.spark_worker_cores),
+            "C360_SPARK_WORKER_MEMORY": self.spark_worker_memory,
+            "C360_SPARK_EXECUTOR_MEMORY": self.spark_executor_memory,
+            "C360_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
+            "C360_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
+            "C360_SPARK_METHOD": self.spark_method,
+            "C360_SPARK_THRIFT_HOST": self.spark_thrift_host,
+            "C360_SPARK_THRIFT_PORT": str(self.spark_thrift_port),
+            "C360_SPARK_CONF": json.dumps(spark_conf(self)),
         }  # not C360_USER: who calls is each process's own
         if self.partitions_start is not None:
             values["C360_PARTITIONS_START"] = self.partitions_start.isoformat()
         if self.quality_min_score is not None:
             values["C360_QUALITY_MIN_SCORE"] = str(self.quality_min_score)
         return values
+
+
+def spark_conf(cfg: Settings) -> dict[str, str]:
+    """Every Spark session's settings (dbt's profile takes them from C360_SPARK_CONF)."""
+    from c360_core.spark import session_conf  # noqa: PLC0415  (spark.py reads Settings: no cycle at import)
+
+    return session_conf(cfg)
 
 
 def settings() -> Settings:
@@ -151,6 +189,18 @@ def settings() -> Settings:
         api_rate_limit=int(os.environ.get("C360_API_RATE_LIMIT", "1000")),
         api_token_days=int(os.environ.get("C360_API_TOKEN_DAYS", "90")),
         dbt_threads=int(os.environ.get("C360_DBT_THREADS", "2")),
+        spark_master=os.environ.get("C360_SPARK_MASTER", ""),
+        spark_host=os.environ.get("C360_SPARK_HOST", "127.0.0.1"),
+        spark_master_port=int(os.environ.get("C360_SPARK_MASTER_PORT", "7077")),
+        spark_ui_port=int(os.environ.get("C360_SPARK_UI_PORT", "8080")),
+        spark_worker_cores=int(os.environ.get("C360_SPARK_WORKER_CORES", "1")),
+        spark_worker_memory=os.environ.get("C360_SPARK_WORKER_MEMORY", "3g"),
+        spark_executor_memory=os.environ.get("C360_SPARK_EXECUTOR_MEMORY", "2g"),
+        spark_driver_memory=os.environ.get("C360_SPARK_DRIVER_MEMORY", "2g"),
+        spark_shuffle_partitions=int(os.environ.get("C360_SPARK_SHUFFLE_PARTITIONS", "4")),
+        spark_method=os.environ.get("C360_SPARK_METHOD", "session"),
+        spark_thrift_host=os.environ.get("C360_SPARK_THRIFT_HOST", "127.0.0.1"),
+        spark_thrift_port=int(os.environ.get("C360_SPARK_THRIFT_PORT", "10000")),
         dagster_storage=(storage := Path(os.environ.get("C360_DAGSTER_STORAGE", data_dir / "dagster")).resolve()),
         dagster_logs=Path(os.environ.get("C360_DAGSTER_LOGS", storage / "logs")).resolve(),
     )
