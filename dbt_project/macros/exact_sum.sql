@@ -3,5 +3,5 @@
     revenue total change from run to run, and with them the ML models' data fingerprints. The values
     are summed as decimals (6 places, exact) and the total is returned as a double. -#}
 {% macro exact_sum(expression) -%}
-    cast(sum(cast({{ expression }} as decimal(38, 6))) as double precision)
+    cast(sum(cast({{ expression }} as decimal(38, 6))) as {{ type_double() }})
 {%- endmacro %}

@@ -45,7 +45,7 @@ final as (
         case when cutoffs.web_events_in_lookback > 0 then coalesce(web.sessions_count, 0) end as sessions_count,
         case when cutoffs.web_events_in_lookback > 0 then coalesce(web.sessions_7d, 0) end as sessions_7d,
         case when cutoffs.web_events_in_lookback > 0 then coalesce(web.sessions_30d, 0) end as sessions_30d,
-        cast(web.sessions_30d as double precision) / web.sessions_count as sessions_30d_share,
+        cast(web.sessions_30d as {{ type_double() }}) / web.sessions_count as sessions_30d_share,
         case
             when cutoffs.web_events_in_lookback > 0 and orders.recency_days is not null
                 then coalesce(web.sessions_since_last_order, 0)

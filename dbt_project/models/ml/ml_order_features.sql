@@ -104,10 +104,10 @@ final as (
         case
             when order_history.frequency_orders > 1
                 then
-                    cast(order_history.first_order_days_ago - order_history.recency_days as double precision)
+                    cast(order_history.first_order_days_ago - order_history.recency_days as {{ type_double() }})
                     / (order_history.frequency_orders - 1)
         end as mean_days_between_orders,
-        1 - cast(coalesce(order_history.frequency_orders, 0) as double precision) / per_customer.orders_placed
+        1 - cast(coalesce(order_history.frequency_orders, 0) as {{ type_double() }}) / per_customer.orders_placed
             as canceled_or_returned_share,
         order_history.discount_amount
         / nullif(order_history.monetary_value + order_history.discount_amount, 0) as discount_share,
@@ -115,7 +115,7 @@ final as (
         coalesce(order_history.orders_90d, 0) as orders_90d,
         coalesce(order_history.revenue_30d, 0) as revenue_30d,
         coalesce(order_history.revenue_90d, 0) as revenue_90d,
-        cast(preferences.items_bought as double precision) / order_history.frequency_orders as items_per_order,
+        cast(preferences.items_bought as {{ type_double() }}) / order_history.frequency_orders as items_per_order,
         preferences.distinct_categories,
         preferences.top_category_share,
         preferences.avg_unit_price

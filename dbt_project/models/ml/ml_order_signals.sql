@@ -25,13 +25,13 @@ sequenced as (
         orders.ordered_at,
         orders.payment_method,
         orders.order_status,
-        cast(orders.total_amount as double precision) as total_amount,
+        cast(orders.total_amount as {{ type_double() }}) as total_amount,
         coalesce(lines.line_items, 0) as line_items,
         coalesce(lines.units, 0) as units,
         orders.billing_address <> orders.shipping_address as ships_elsewhere,
         count(*) over earlier as prior_orders,
-        avg(cast(orders.total_amount as double precision)) over earlier as prior_mean_amount,
-        stddev_samp(cast(orders.total_amount as double precision)) over earlier as prior_std_amount,
+        avg(cast(orders.total_amount as {{ type_double() }})) over earlier as prior_mean_amount,
+        stddev_samp(cast(orders.total_amount as {{ type_double() }})) over earlier as prior_std_amount,
         case
             when lag(orders.payment_method) over by_customer <> orders.payment_method then 1 else 0
         end as method_changed

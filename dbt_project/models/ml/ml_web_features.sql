@@ -117,13 +117,13 @@ final as (
         product_views,
         favorites,
         cart_adds,
-        cast(abandoned_carts as double precision) / nullif(sessions_with_cart, 0) as cart_abandonment_rate,
+        cast(abandoned_carts as {{ type_double() }}) / nullif(sessions_with_cart, 0) as cart_abandonment_rate,
         -- whole seconds summed, so the total is exact (a sum of doubles changes with the row order)
-        cast(engagement_seconds as double precision) / 60 as engagement_minutes,
+        cast(engagement_seconds as {{ type_double() }}) / 60 as engagement_minutes,
         days_since_last_session,
         case
             when sessions_count > 1
-                then cast(first_session_days_ago - days_since_last_session as double precision) / (sessions_count - 1)
+                then cast(first_session_days_ago - days_since_last_session as {{ type_double() }}) / (sessions_count - 1)
         end as mean_days_between_sessions
     from per_customer
 )

@@ -22,7 +22,7 @@ final as (
         customer_id,
         orders_count,
         total_order_value,
-        cast(total_order_value as double precision) / orders_count as avg_order_value,
+        cast(total_order_value as {{ type_double() }}) / orders_count as avg_order_value,
         cast({{ dbt.datediff('cast(last_order_at as date)', as_of_date(), 'day') }} as integer) as recency_days,
         first_order_at,
         last_order_at

@@ -50,9 +50,9 @@ final as (
         aggregated.cart_adds_count,
         case
             when aggregated.sessions_with_cart > 0
-                then cast(aggregated.abandoned_carts as double precision) / aggregated.sessions_with_cart
+                then cast(aggregated.abandoned_carts as {{ type_double() }}) / aggregated.sessions_with_cart
         end as cart_abandonment_rate,
-        cast(aggregated.engagement_minutes as double precision) as engagement_minutes,
+        cast(aggregated.engagement_minutes as {{ type_double() }}) as engagement_minutes,
         aggregated.last_activity_at,
         aggregated._loaded_at
     from aggregated

@@ -58,7 +58,7 @@ final as (
         coalesce(orders.orders_placed_count, 0) as orders_placed_count,
         cast(
             {{ dbt.datediff('sessions.session_started_at', 'sessions.session_ended_at', 'second') }}
-            as double precision
+            as {{ type_double() }}
         ) / 60 as engagement_minutes,
         sessions.events_count = 1 as is_bounce,
         sessions.cart_adds_count > 0 and coalesce(orders.orders_placed_count, 0) = 0 as is_cart_abandoned,

@@ -116,8 +116,8 @@ interest_llr as (
         activity_at,
         category_name,
         case
-            when category_name = 'Baby & Maternity' then ln(cast(0.6 as double precision) / 0.05)
-            else ln(cast(0.4 as double precision) / 0.95)
+            when category_name = 'Baby & Maternity' then ln(cast(0.6 as {{ type_double() }}) / 0.05)
+            else ln(cast(0.4 as {{ type_double() }}) / 0.95)
         end as llr
     from distinct_interest
 ),
@@ -136,7 +136,7 @@ interest_steps as (
 baby_shift as (
     select
         customer_id,
-        cast(sum(llr) - least(0, min(running_llr)) as double precision) as baby_interest_shift
+        cast(sum(llr) - least(0, min(running_llr)) as {{ type_double() }}) as baby_interest_shift
     from interest_steps
     group by customer_id
 ),
@@ -151,7 +151,7 @@ final as (
         coalesce(recent_sessions.cart_sessions_90d, 0) as cart_sessions_90d,
         coalesce(baby.interest_180d, 0) as interest_180d,
         coalesce(baby.baby_interest_180d, 0) as baby_interest_180d,
-        cast(baby.baby_interest_180d as double precision) / baby.interest_180d as baby_share_180d,
+        cast(baby.baby_interest_180d as {{ type_double() }}) / baby.interest_180d as baby_share_180d,
         coalesce(baby_shift.baby_interest_shift, 0) as baby_interest_shift
     from profiles
     left join spend on profiles.customer_id = spend.customer_id

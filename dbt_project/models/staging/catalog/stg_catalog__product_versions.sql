@@ -18,7 +18,7 @@ renamed as (
         {{ money('list_price') }} as list_price,
         {{ money('sale_price') }} as sale_price,
         launched_ts as launched_at,
-        cast(substr(_source_file, strpos(_source_file, 'products_') + 9, 10) as date) as snapshot_date,
+        cast(substr(_source_file, {{ strpos('_source_file', "'products_'") }} + 9, 10) as date) as snapshot_date,
         _loaded_at
     from per_file
 )
