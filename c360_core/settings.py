@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from c360_core.spark import session_conf
+
 TARGETS = ("duckdb", "postgres", "spark")
 ROOT = Path(__file__).resolve().parents[1]  # the repository: the default definition files live there
 TRUE = ("1", "true", "yes")
@@ -137,20 +139,13 @@ class Settings:
             "C360_SPARK_METHOD": self.spark_method,
             "C360_SPARK_THRIFT_HOST": self.spark_thrift_host,
             "C360_SPARK_THRIFT_PORT": str(self.spark_thrift_port),
-            "C360_SPARK_CONF": json.dumps(spark_conf(self)),
+            "C360_SPARK_CONF": json.dumps(session_conf(self)),
         }  # not C360_USER: who calls is each process's own
         if self.partitions_start is not None:
             values["C360_PARTITIONS_START"] = self.partitions_start.isoformat()
         if self.quality_min_score is not None:
             values["C360_QUALITY_MIN_SCORE"] = str(self.quality_min_score)
         return values
-
-
-def spark_conf(cfg: Settings) -> dict[str, str]:
-    """Every Spark session's settings (dbt's profile takes them from C360_SPARK_CONF)."""
-    from c360_core.spark import session_conf  # noqa: PLC0415  (spark.py reads Settings: no cycle at import)
-
-    return session_conf(cfg)
 
 
 def settings() -> Settings:

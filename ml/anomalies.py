@@ -68,11 +68,17 @@ def _fingerprint(signals: pd.DataFrame, labels: set[str] | None, cutoffs: feats.
     return hashlib.sha256(spec.encode()).hexdigest()[:16]
 
 
+def _too_little(before: pd.DataFrame, after: pd.DataFrame) -> str | None:
+    """Why the orders around the holdout cutoff cannot train a detector (train skips, score has no champion)."""
+    if len(before) >= MIN_ROWS and not after.empty:
+        return None
+    return f"too little history: {len(before)} orders before the holdout cutoff, {len(after)} after it"
+
+
 def train(cfg: Settings, key: str = SPEC.key) -> Report:
     cutoffs, signals = _read(cfg)
     before, after = _split(cutoffs, signals, "holdout")
-    if len(before) < MIN_ROWS or after.empty:
-        why = f"too little history: {len(before)} orders before the holdout cutoff, {len(after)} after it"
+    if why := _too_little(before, after):
         return Report(SPEC.key, "skipped", why, info={"cutoffs": cutoffs.dates})
     labels = confirmed(cfg)
     detector = anomaly.fit(before)
@@ -128,9 +134,7 @@ def evaluate(cfg: Settings, key: str, versions: list) -> list[float]:
 
 def score(cfg: Settings, key: str = SPEC.key) -> Report:
     cutoffs, signals = _read(cfg)
-    held, horizon = _split(cutoffs, signals, "holdout")
-    short = f"{len(held)} orders before the holdout cutoff" if len(held) < MIN_ROWS or horizon.empty else None
-    champion = champion_to_score(cfg, SPEC, unavailable=short)
+    champion = champion_to_score(cfg, SPEC, unavailable=_too_little(*_split(cutoffs, signals, "holdout")))
     chosen = registry.load_object(SPEC.model_name, champion.version)
     before, recent = _split(cutoffs, signals, "score")
     detector = anomaly.fit(before, trees=chosen.forest.n_estimators)

@@ -52,15 +52,22 @@ def _fingerprint(key: str, table: pd.DataFrame, last_day: pd.Timestamp) -> str:
     ]
 
 
+def _too_little(kind: str, last_day: pd.Timestamp, table: pd.DataFrame) -> str | None:
+    """Why the series is too short to backtest a forecaster on (train skips, score has no champion), or None."""
+    needed = forecast.min_length(forecast.SERIES[kind])
+    if len(table) >= needed and not table.empty:
+        return None
+    unit = "days" if kind == "revenue" else "whole weeks"
+    return (f"too little history: {len(table)} {unit} up to {last_day.date()}, at least {needed} are needed for "
+            f"{forecast.FOLDS} folds (docs/ml.md, Forecasts)")  # fmt: skip
+
+
 def train(cfg: Settings, key: str) -> Report:
     kind = KIND[key]
     series, primary = forecast.SERIES[kind], forecast.PRIMARY[kind]
     last_day, table = _read(cfg, kind)
-    needed = forecast.min_length(series)
-    if len(table) < needed or table.empty:
-        unit = "days" if kind == "revenue" else "whole weeks"
-        return Report(key, "skipped", f"too little history: {len(table)} {unit} up to {last_day.date()}, at least "
-                      f"{needed} are needed for {forecast.FOLDS} folds (docs/ml.md, Forecasts)")  # fmt: skip
+    if why := _too_little(kind, last_day, table):
+        return Report(key, "skipped", why)
     # candidates and baselines on the same folds, points only; the chosen one's intervals after
     judged = {m.name: forecast.judge(m, series, table, intervals=False) for m in (*series.candidates,
                                                                                  *series.baselines)}  # fmt: skip
@@ -132,9 +139,7 @@ def score(cfg: Settings, key: str) -> Report:
     spec = SPECS[key]
     kind = KIND[key]
     last_day, table = _read(cfg, kind)
-    needed = forecast.min_length(forecast.SERIES[kind])
-    short = f"{len(table)} periods of history, at least {needed} are needed" if len(table) < needed else None
-    champion = champion_to_score(cfg, spec, unavailable=short)
+    champion = champion_to_score(cfg, spec, unavailable=_too_little(kind, last_day, table))
     if len(table) < forecast.min_length(forecast.SERIES[kind], folds=1):
         raise MLError(f"{spec.model_name}: {len(table)} periods of history up to {last_day.date()}, too few to "
                       "forecast from; the forecast is left as it was")  # fmt: skip

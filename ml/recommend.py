@@ -337,11 +337,10 @@ def _by_popularity(model: Recommender) -> np.ndarray:
     return np.argsort(-model.popularity, kind="stable")
 
 
-def _fill(model: Recommender, category: str | None, excluded: set, n: int, order: np.ndarray | None = None) -> list:
-    """The `n` most popular products of `category`, then overall, not in `excluded`. `order`: the products by
-    popularity (_by_popularity), when the caller has it already."""
+def _fill(model: Recommender, category: str | None, excluded: set, n: int, order: np.ndarray) -> list:
+    """The `n` most popular products of `category`, then overall, not in `excluded`; `order` is the products
+    by popularity (_by_popularity, once per block of customers)."""
     picks = []
-    order = _by_popularity(model) if order is None else order
     for scope in ([category] if category is not None else []) + [None]:
         for p in order:
             if len(picks) == n:
@@ -372,8 +371,8 @@ def _cf_reason(model: Recommender, weights: sparse.csr_matrix, i: int, p: int, s
     (that took 40% of recommending)."""
     start, end = weights.indptr[i], weights.indptr[i + 1]
     mine, mass = weights.indices[start:end], weights.data[start:end]
-    nb = model.neighbours
-    cols, values = nb.indices[nb.indptr[p] : nb.indptr[p + 1]], nb.data[nb.indptr[p] : nb.indptr[p + 1]]
+    row = slice(model.neighbours.indptr[p], model.neighbours.indptr[p + 1])
+    cols, values = model.neighbours.indices[row], model.neighbours.data[row]
     at = np.minimum(np.searchsorted(mine, cols), len(mine) - 1)
     shared = mine[at] == cols
     contribution = values[shared] * mass[at[shared]]

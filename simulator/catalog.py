@@ -4,9 +4,9 @@ Products are ranked by popularity within their category (a Zipf-like long
 tail); a share launch during the simulated period and only become orderable
 once a weekly catalogue file has published them, and a few are discontinued:
 from the first weekly file without them on, they can no longer be viewed or
-ordered (the file is the whole catalogue, so "no longer listed" is the signal). Each product belongs to one
-style, a group of about STYLE_SIZE products across categories that the same
-customers like (population.py), so that what a customer views and buys says
+ordered (the file is the whole catalogue, so "no longer listed" is the
+signal). Each product belongs to one style, a group of about STYLE_SIZE
+products across categories that the same customers like (population.py), so that what a customer views and buys says
 something about what they will buy next: the signal a recommender learns.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator import reference as ref
-from simulator.config import STREAM_CATALOG, STREAM_PRICES, STREAM_RETIRED, STREAM_TASTE, GeneratorConfig
+from simulator.config import NEVER, STREAM_CATALOG, STREAM_PRICES, STREAM_RETIRED, STREAM_TASTE, GeneratorConfig
 
 PRICE_CHANGE_WEEKLY = 0.02  # share of products whose list price moves each week
 PROMO_WEEKLY = 0.15  # share of products on sale in a given week
@@ -168,14 +168,13 @@ def _retirements(cfg: GeneratorConfig, category: np.ndarray, launched_day: np.nd
     a year pro rata, on a day of the period, never the first-launched of its category (so that every
     category keeps a product to sell). Drawn from a stream of its own, so that every other draw of the
     catalogue is as without it."""
-    never = np.iinfo(np.int32).max
     rng = cfg.rng(STREAM_RETIRED)
     first = [np.flatnonzero(category == c)[np.argmin(launched_day[category == c])] for c in np.unique(category)]
     draw = rng.random(len(category)) < RETIRED_YEARLY * cfg.n_days / 365
     day = rng.integers(1, max(2, cfg.n_days), len(category))
     retire = draw & (launched_day < 0)
     retire[first] = False
-    return np.where(retire, day, never)
+    return np.where(retire, day, NEVER)
 
 
 def product_snapshot(cat: Catalog, cfg: GeneratorConfig, day: int) -> list[dict]:

@@ -85,6 +85,8 @@ class GeneratorConfig:
         return np.random.default_rng([self.seed, *stream])
 
 
+NEVER = np.iinfo(np.int32).max  # the day of an event that does not happen (an expecting day, a discontinuation)
+
 # Stream identifiers for GeneratorConfig.rng.
 STREAM_CATALOG, STREAM_PRICES, STREAM_PEOPLE, STREAM_SHOP, STREAM_WEB, STREAM_CRM, STREAM_DEFECTS = range(7)
 STREAM_CHANNEL = 9  # the channel each customer responds to (population.py, web.py)

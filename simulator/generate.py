@@ -23,10 +23,10 @@ from rich.table import Table
 from landing import MANIFEST_DIR
 from simulator import reference as ref
 from simulator.catalog import build_catalog, product_snapshot
-from simulator.config import GeneratorConfig
+from simulator.config import NEVER, GeneratorConfig
 from simulator.crm import crm_day
 from simulator.defects import ALL_KINDS
-from simulator.population import NEVER, Population, build_population
+from simulator.population import Population, build_population
 from simulator.shop import DAY, Shop
 from simulator.web import Web
 from simulator.writers import DayWriters, Landing

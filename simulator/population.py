@@ -15,7 +15,7 @@ import numpy as np
 
 from simulator import reference as ref
 from simulator.catalog import styles
-from simulator.config import STREAM_CHANNEL, STREAM_PEOPLE, STREAM_TASTE, GeneratorConfig
+from simulator.config import NEVER, STREAM_CHANNEL, STREAM_PEOPLE, STREAM_TASTE, GeneratorConfig
 
 PRE_EXISTING_SHARE = 0.6  # customers already in the CRM when the period starts
 ALIVE_AT_START = 0.8  # of those, the share who have not churned yet
@@ -64,9 +64,6 @@ class Population:
     @property
     def customer_id(self) -> np.ndarray:
         return np.char.add("C", np.char.zfill(np.arange(1, self.n + 1).astype(str), 7))
-
-
-NEVER = np.iinfo(np.int32).max
 
 
 def _life_events(cfg: GeneratorConfig, rng, age, marital) -> tuple[np.ndarray, ...]:
