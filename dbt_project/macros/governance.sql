@@ -21,7 +21,7 @@
         {{ exceptions.raise_compiler_error(
             "C360_PII_SALT is not set: run dbt as `c360 dbt ...`, or after eval \"$(.venv/bin/c360 env)\"") }}
     {%- endif -%}
-    '{{ salt }}' || cast({{ expression }} as varchar)
+    '{{ salt }}' || cast({{ expression }} as {{ c360.type_text() }})
 {%- endmacro %}
 
 {% macro default__pii_hash(expression) -%}
@@ -30,6 +30,10 @@
 
 {% macro postgres__pii_hash(expression) -%}
     case when {{ expression }} is not null then encode(sha256(convert_to({{ _pii_salted(expression) }}, 'UTF8')), 'hex') end
+{%- endmacro %}
+
+{% macro spark__pii_hash(expression) -%}
+    case when {{ expression }} is not null then sha2({{ _pii_salted(expression) }}, 256) end
 {%- endmacro %}
 
 {#- A value as the label of the first band whose upper limit it is under ([(limit, label), ...]), else `top`. -#}

@@ -11,3 +11,8 @@
 {% macro postgres__json_list(expression, order_by) -%}
     cast(json_agg({{ expression }} order by {{ order_by }}) as varchar)
 {%- endmacro %}
+
+{#- Spark: the (order, value) pairs sorted, then their values. -#}
+{% macro spark__json_list(expression, order_by) -%}
+    to_json(transform(array_sort(collect_list(struct({{ order_by }} as k, {{ expression }} as v))), p -> p.v))
+{%- endmacro %}

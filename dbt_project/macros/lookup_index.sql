@@ -6,7 +6,7 @@
     another thread that scan failed ("customer_segments__dbt_backup does not exist"). So the run drops the
     indexes of the models it is about to build before any model starts (on-run-start) and makes every missing
     one after the last (on-run-end), on DuckDB and PostgreSQL alike. A run that fails leaves a table without
-    its index until the next run: slower look-ups, never wrong ones. -#}
+    its index until the next run: slower look-ups, never wrong ones. Spark has no indexes: nothing is run. -#}
 {% macro _lookup_indexed_models() -%}
     {%- set found = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.config.meta.get('lookup_index') -%}
@@ -22,7 +22,8 @@
 {% macro drop_lookup_indexes() -%}
     {%- if execute -%}
         {%- for node in c360._lookup_indexed_models() if node.unique_id in selected_resources -%}
-            {%- do run_query(c360.drop_lookup_index_sql(node)) -%}
+            {%- set sql = c360.drop_lookup_index_sql(node) -%}
+            {%- if sql | trim -%}{%- do run_query(sql) -%}{%- endif -%}
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
@@ -32,7 +33,8 @@
         {%- for node in c360._lookup_indexed_models() -%}
             {%- set relation = adapter.get_relation(node.database, node.schema, node.alias) -%}
             {%- if relation is not none and relation.is_table -%}
-                {%- do run_query(c360.create_lookup_index_sql(node, relation)) -%}
+                {%- set sql = c360.create_lookup_index_sql(node, relation) -%}
+                {%- if sql | trim -%}{%- do run_query(sql) -%}{%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
@@ -52,4 +54,10 @@
 
 {% macro default__create_lookup_index_sql(node, relation) -%}
     create index if not exists {{ c360.lookup_index_name(node) }} on {{ relation }} ({{ node.config.meta['lookup_index'] }})
+{%- endmacro %}
+
+{% macro spark__drop_lookup_index_sql(node) -%}
+{%- endmacro %}
+
+{% macro spark__create_lookup_index_sql(node, relation) -%}
 {%- endmacro %}

@@ -28,3 +28,45 @@
 {% macro spark__strpos(haystack, needle) -%}
     instr({{ haystack }}, {{ needle }})
 {%- endmacro %}
+
+{#- Text: `varchar` on DuckDB and PostgreSQL; Spark has `string` (its `varchar` needs a length). -#}
+{% macro type_text() -%}
+    {{ return(adapter.dispatch('type_text', 'c360')()) }}
+{%- endmacro %}
+
+{% macro default__type_text() -%}
+    varchar
+{%- endmacro %}
+
+{% macro spark__type_text() -%}
+    string
+{%- endmacro %}
+
+{#- A float rounded to `digits` decimals: PostgreSQL rounds only numerics (`round(double precision, int)` does
+    not exist), so DuckDB and PostgreSQL round a numeric; Spark's `numeric` would be decimal(10, 0), and it
+    rounds a double. -#}
+{% macro round_to(expression, digits) -%}
+    {{ return(adapter.dispatch('round_to', 'c360')(expression, digits)) }}
+{%- endmacro %}
+
+{% macro default__round_to(expression, digits) -%}
+    round(cast({{ expression }} as numeric), {{ digits }})
+{%- endmacro %}
+
+{% macro spark__round_to(expression, digits) -%}
+    round({{ expression }}, {{ digits }})
+{%- endmacro %}
+
+{#- A group's texts joined by `separator` in the given order: `string_agg(x, sep order by k)` on DuckDB and
+    PostgreSQL, the SQL standard's `within group (order by k)` on Spark. -#}
+{% macro ordered_string_agg(expression, separator, order_by) -%}
+    {{ return(adapter.dispatch('ordered_string_agg', 'c360')(expression, separator, order_by)) }}
+{%- endmacro %}
+
+{% macro default__ordered_string_agg(expression, separator, order_by) -%}
+    string_agg({{ expression }}, {{ separator }} order by {{ order_by }})
+{%- endmacro %}
+
+{% macro spark__ordered_string_agg(expression, separator, order_by) -%}
+    string_agg({{ expression }}, {{ separator }}) within group (order by {{ order_by }})
+{%- endmacro %}

@@ -13,17 +13,42 @@
 {%- endmacro %}
 
 {#- Created once per invocation, before any node (on-run-start): with two dbt threads, two incremental
-    models' pre-hooks creating it at once would conflict in DuckDB's catalog. -#}
+    models' pre-hooks creating it at once would conflict in DuckDB's catalog. One statement per hook on Spark. -#}
 {% macro create_test_windows_table() -%}
+    {{ return(adapter.dispatch('create_test_windows_table', 'c360')()) }}
+{%- endmacro %}
+
+{% macro default__create_test_windows_table() -%}
     create schema if not exists audit;
     create table if not exists {{ test_windows_table() }} (
         relation varchar(200) primary key, tested_since timestamp, recorded_at timestamp
     )
 {%- endmacro %}
 
+{% macro spark__create_test_windows_table() -%}
+    {%- do run_query('create schema if not exists audit') -%}
+    create table if not exists {{ test_windows_table() }} (
+        relation string, tested_since timestamp, recorded_at timestamp
+    ) using parquet
+{%- endmacro %}
+
+{#- Each model's newest window replaces its last one; on Spark, which cannot delete from a Parquet table, it
+    is appended, and readers take the newest (get_where_subquery). -#}
 {% macro record_test_window() -%}
+    {{ return(adapter.dispatch('record_test_window', 'c360')()) }}
+{%- endmacro %}
+
+{% macro default__record_test_window() -%}
     {%- set key = this.schema ~ '.' ~ this.identifier -%}
     delete from {{ test_windows_table() }} where relation = '{{ key }}';
+    {{ c360._insert_test_window(key) }}
+{%- endmacro %}
+
+{% macro spark__record_test_window() -%}
+    {{ c360._insert_test_window(this.schema ~ '.' ~ this.identifier) }}
+{%- endmacro %}
+
+{% macro _insert_test_window(key) -%}
     insert into {{ test_windows_table() }} (relation, tested_since, recorded_at)
     select
         '{{ key }}',
@@ -45,8 +70,9 @@
             {%- else -%}
                 {%- set new_rows -%}
                     _loaded_at > coalesce(
-                        (select max(w.tested_since) from {{ test_windows_table() }} as w
-                         where w.relation = '{{ relation.schema }}.{{ relation.identifier }}'),
+                        (select w.tested_since from {{ test_windows_table() }} as w
+                         where w.relation = '{{ relation.schema }}.{{ relation.identifier }}'
+                         order by w.recorded_at desc limit 1),
                         cast('1900-01-01' as timestamp))
                 {%- endset -%}
             {%- endif -%}

@@ -9,7 +9,9 @@ record by record (parse.py); both give the same rows and rejects.
 Files commit in chunks, each in one transaction: its rows, its rejects and
 its audit rows commit together or not at all. So a crash never leaves a part
 of a file behind. A file that cannot be read gets an audit row with its error,
-and loads nothing.
+and loads nothing. On a warehouse without transactions (Spark's Parquet tables), a chunk's audit rows are
+written last, and a load first drops the rows of files that have none: what a crash left behind goes before
+anything is read again, and the file loads whole.
 Progress is logged (logger `c360.load`: the first chunk, then every 10 s): the Dagster UI shows it in the run's
 log and `c360 materialize` prints it, so a long first load shows its progress.
 
@@ -41,6 +43,7 @@ from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.discovery import files_in_window, landing_files, pending_files, rel_path
 from orchestration.lib.ledger import (
     AUDIT_COLUMNS,
+    Loaded,
     audit_row,
     audited_files,
     ensure_ledger,
@@ -169,6 +172,8 @@ def load_source(
     hashes = suppressed(wh)  # erased customers stay erased, whatever the files say
     suppress = Suppression(frozenset(hashes), cfg.pii_salt) if hashes else None
     audited = audited_files(wh, source)
+    if not wh.transactional:
+        _drop_unaudited(wh, source, loaded_only(audited))
     loaded = {} if force else loaded_only(audited)
     paths = files if files is not None else landing_files(landing, source)
     reader = Reader(source, landing, paths, loaded, set(audited), cfg.load_chunk_files)
@@ -216,6 +221,16 @@ def load_source(
             if on_chunk:
                 on_chunk(summary)
     return summary
+
+
+def _drop_unaudited(wh: Warehouse, source: Source, loaded: dict[str, Loaded]) -> None:
+    """Rows (and rejects) of files that no audit row says are loaded: a commit that stopped half-way."""
+    found: set[str] = set()
+    for table in (f"raw.{source.name}", f"raw.{source.name}__rejects"):
+        found |= {f for (f,) in wh.query(f"select distinct _source_file from {table}")[1]}
+    if orphans := sorted(found - loaded.keys()):
+        log.warning("%s: removing the rows of %s file(s) whose load did not finish", source.name, len(orphans))
+        _delete_files(wh, source, orphans)
 
 
 def load_window(

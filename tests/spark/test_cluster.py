@@ -1,6 +1,7 @@
-"""The Spark standalone cluster `c360 spark` runs: a master and two workers as their own JVMs, a session whose
-work runs in executors on both workers (not in the driver), Parquet tables and a Derby metastore under
-$C360_DATA_DIR/spark, and a clean stop. Real JVMs, a real cluster: nothing is mocked."""
+"""The Spark cluster `c360 spark` runs: a master, two workers and a Spark Connect server as their own JVMs; a
+client session (as dbt's and c360's are) whose work runs in executors on both workers, not in the driver;
+Parquet tables and a Derby metastore under $C360_DATA_DIR/spark; and a clean stop. Real JVMs, a real cluster:
+nothing is mocked."""
 
 from __future__ import annotations
 
@@ -19,19 +20,16 @@ from tests.support.warehouse import env, target_env
 pytestmark = pytest.mark.spark
 
 SESSION_JOB = """
-import json, os, sys
+import json, os
 from pyspark.sql import SparkSession
-builder = SparkSession.builder.enableHiveSupport()
-for key, value in json.loads(os.environ["C360_SPARK_CONF"]).items():
+builder = SparkSession.builder
+for key, value in json.loads(os.environ["C360_SPARK_CONF"]).items():  # what dbt's session method does
     builder = builder.config(key, value)
 spark = builder.getOrCreate()
 spark.sql("create database if not exists raw")
 spark.sql("create table raw.numbers using parquet as select id, id % 7 as k from range(100000)")
 counts = {r.k: r.n for r in spark.sql("select k, count(*) as n from raw.numbers group by k").collect()}
-# the hosts that ran the tasks: executors report theirs, the driver is not one of them
-hosts = spark.sparkContext.parallelize(range(40), 8).map(lambda _: __import__("os").getpid()).distinct().collect()
-print(json.dumps({"counts": counts, "task_pids": hosts, "driver_pid": os.getpid()}))
-spark.stop()
+print(json.dumps({"counts": counts}))
 """
 
 
@@ -43,8 +41,9 @@ def c360(values: dict[str, str], *args: str, timeout: int = 180) -> subprocess.C
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory):
-    """The cluster on ports of its own (the master at 17077, its UI at 18080), in a data folder of the test's."""
-    ports = {"C360_SPARK_MASTER_PORT": "17077", "C360_SPARK_UI_PORT": "18080"}
+    """The cluster on ports of its own (the master at 17077, its UI at 18080, the Connect server at 25002), in a
+    data folder of the test's."""
+    ports = {"C360_SPARK_MASTER_PORT": "17077", "C360_SPARK_UI_PORT": "18080", "C360_SPARK_CONNECT_PORT": "25002"}
     with env(target_env("spark", tmp_path_factory.mktemp("spark"), "unused") | ports):
         cfg = settings()
         values = cfg.environment()  # C360_SPARK_CONF included: what a session of c360 is built with
@@ -58,30 +57,38 @@ def running(tmp_path_factory):
     c360(values, "spark", "stop")
 
 
-def test_start_runs_a_master_and_two_registered_workers_as_separate_jvms(running):
+def _json(url: str):
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.load(answer)
+
+
+def test_start_runs_a_master_two_registered_workers_and_a_connect_server_as_separate_jvms(running):
     cfg, _, out = running
-    assert "master: spark://127.0.0.1:17077" in out
-    with urllib.request.urlopen("http://127.0.0.1:18080/json/", timeout=10) as answer:  # the master's web UI
-        state = json.load(answer)
-    alive = [w for w in state["workers"] if w["state"] == "ALIVE"]
-    assert len(alive) == 2
-    pids = {int((cfg.spark_dir / f"{name}.pid").read_text()) for name in ("master", "worker-1", "worker-2")}
-    assert len(pids) == 3 and os.getpid() not in pids
+    assert "master: spark://127.0.0.1:17077" in out and "clients connect to: sc://127.0.0.1:25002" in out
+    state = _json("http://127.0.0.1:18080/json/")  # the master's web UI
+    assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 2
+    # the Connect server is the cluster's one application: the driver, holding the metastore
+    assert [app["name"] for app in state["activeapps"]] == ["c360"]
+    names = ("master", "worker-1", "worker-2", "connect")
+    pids = {int((cfg.spark_dir / f"{name}.pid").read_text()) for name in names}
+    assert len(pids) == 4 and os.getpid() not in pids
     assert all(state.startswith("running") for state in cluster.status(cfg).values())
 
 
-def test_a_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_tables_in_the_data_folder(running):
+def test_a_client_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_tables_in_the_data_folder(running):
     cfg, values, _ = running
     job = subprocess.run([sys.executable, "-c", SESSION_JOB], capture_output=True, text=True,
                          env={**os.environ, **values}, timeout=300, check=False)  # fmt: skip
     assert job.returncode == 0, job.stderr[-3000:]
     found = json.loads(job.stdout.strip().splitlines()[-1])
     assert {int(k): n for k, n in found["counts"].items()} == {k: len(range(k, 100000, 7)) for k in range(7)}
-    # the tasks ran in Python workers forked by the executors: never in the driver's process
-    assert found["driver_pid"] not in found["task_pids"]
-    with urllib.request.urlopen("http://127.0.0.1:18080/json/", timeout=10) as answer:
-        finished = json.load(answer)["completedapps"]
-    assert finished and finished[-1]["name"] == "c360"
+    # the driver's REST API (the Connect server's UI): the tasks ran in executors on both workers, none in it
+    ui = f"http://127.0.0.1:{cluster.driver_ui_port(cfg)}/api/v1/applications"
+    [app] = _json(ui)
+    executors = _json(f"{ui}/{app['id']}/allexecutors")
+    workers = {e["hostPort"] for e in executors if e["id"] != "driver" and e["completedTasks"] > 0}
+    assert len(workers) == 2
+    assert all(e["completedTasks"] == 0 for e in executors if e["id"] == "driver")
     assert (cfg.spark_dir / "warehouse" / "raw.db" / "numbers").is_dir()
     assert (cfg.spark_dir / "metastore_db").is_dir()
 
@@ -89,8 +96,8 @@ def test_a_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_tables_
 def test_stop_ends_every_process_and_start_again_is_idempotent(running):
     _, values, _ = running
     again = c360(values, "spark", "start")
-    assert again.returncode == 0 and again.stdout.count("already running") == 3
+    assert again.returncode == 0 and again.stdout.count("already running") == 4
     assert c360(values, "spark", "stop").returncode == 0
     status = c360(values, "spark", "status")
     assert status.returncode == 1
-    assert status.stdout.count("stopped") == 3
+    assert status.stdout.count("stopped") == 4

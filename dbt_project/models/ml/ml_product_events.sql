@@ -31,7 +31,7 @@ browsing as (
         web_events.customer_id,
         products.product_id,
         web_events.event_action,
-        cast(null as varchar) as order_id,
+        cast(null as {{ type_text() }}) as order_id,
         web_events.activity_at as event_at
     from web_events
     inner join products on web_events.product_sku = products.sku_id

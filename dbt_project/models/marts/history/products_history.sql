@@ -8,7 +8,7 @@ snapshots as (
         versions.*,
         md5(concat_ws(
             '|', versions.sku_id, versions.brand_id, versions.product_name, versions.product_category, versions.product_subcategory, versions.product_colour,
-            versions.product_size, cast(versions.list_price as varchar), cast(versions.sale_price as varchar)
+            versions.product_size, cast(versions.list_price as {{ type_text() }}), cast(versions.sale_price as {{ type_text() }})
         )) as attributes_hash
     from {{ ref('stg_catalog__product_versions') }} as versions
 ),

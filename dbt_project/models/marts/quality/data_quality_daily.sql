@@ -31,7 +31,8 @@ trend as (
         min(score) as min_score_30,
         max(case when recency = 2 then score end) as previous_score,
         max(case when recency = count_in_window then score end) as oldest_score_30,
-        string_agg(cast(round(cast(score as numeric), 2) as varchar), ' > ' order by verified_at) as score_history
+        {{ ordered_string_agg('cast(' ~ round_to('score', 2) ~ ' as ' ~ type_text() ~ ')', "' > '", 'verified_at') }}
+            as score_history
     from (
         select
             ranked.*,
@@ -45,10 +46,9 @@ trend as (
 worst as (
     select
         checks.dataset,
-        string_agg(
-            checks.check_name || ' (' || cast(round(cast(100 * checks.check_score as numeric), 2) as varchar) || ')',
-            ', ' order by checks.check_score, checks.check_name
-        ) as failed_checks
+        {{ ordered_string_agg(
+            "checks.check_name || ' (' || cast(" ~ round_to('100 * checks.check_score', 2) ~ " as " ~ type_text() ~ ") || ')'",
+            "', '", 'checks.check_score, checks.check_name') }} as failed_checks
     from checks
     inner join latest on checks.verification_id = latest.verification_id
     where not checks.is_passed

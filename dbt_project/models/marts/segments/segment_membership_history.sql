@@ -64,7 +64,7 @@ exited as (
         previous_members.customer_id,
         previous_members.segment_name,
         'exited' as event,
-        cast(null as varchar) as reason
+        cast(null as {{ type_text() }}) as reason
     from previous_members
     left join members
         on
