@@ -18,7 +18,7 @@ ensure_manifest()
 # the warehouse fixtures, for every test folder
 from tests.support.browser import chromium  # noqa: E402, F401
 from tests.support.ml_warehouse import ml_built, ml_landing  # noqa: E402, F401
-from tests.support.warehouse import built, forked, fresh, instance, landing  # noqa: E402, F401
+from tests.support.warehouse import built, forked, fresh, instance, landing, spark_cluster  # noqa: E402, F401
 from tests.support.xdist_compat import TargetScheduling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -96,9 +96,12 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The `postgres` mark is on exactly the tests that run on the PostgreSQL target (a parameter
     "postgres"), so `-m "not postgres"` runs everything else and nothing of PostgreSQL. A `duckdb_only` test's
-    PostgreSQL instances are deselected (it was written for one target; nothing is skipped)."""
-    only = [i for i in items if i.get_closest_marker("duckdb_only")
-            and "postgres" in getattr(getattr(i, "callspec", None), "params", {}).values()]  # fmt: skip
+    PostgreSQL instances are deselected (it was written for one target; nothing is skipped). A test runs on
+    the Spark target only where it says so (`on_spark`): its other Spark instances are deselected."""
+    only = [i for i in items if (i.get_closest_marker("duckdb_only")
+                                 and "postgres" in getattr(getattr(i, "callspec", None), "params", {}).values())
+            or (not i.get_closest_marker("on_spark")
+                and "spark" in getattr(getattr(i, "callspec", None), "params", {}).values())]  # fmt: skip
     if only:
         config.hook.pytest_deselected(items=only)
         items[:] = [i for i in items if i not in only]

@@ -1,10 +1,14 @@
-"""The marts agree with figures computed straight from the landing files, on DuckDB and Postgres."""
+"""The marts agree with figures computed straight from the landing files, on DuckDB, Postgres and Spark."""
 
 from __future__ import annotations
+
+import pytest
 
 from tests.support import expected
 from tests.support.readers import all_records
 from tests.support.warehouse import AS_OF, landing_of, query
+
+pytestmark = pytest.mark.on_spark
 
 
 def test_customer_360_has_one_row_per_crm_customer(built):

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from dagster import DagsterInstance
 
+from c360_core import spark as cluster
 from c360_core.settings import Settings, settings
 from c360_core.settings import environ as env
 from c360_core.warehouse import connect
@@ -148,7 +149,26 @@ def landing(tmp_path_factory) -> Path:
     return root
 
 
-TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)]
+TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
+           pytest.param("spark", marks=pytest.mark.spark)]  # only where a test is marked on_spark (conftest.py)
+# The tests' Spark cluster: ports of its own, so a developer's cluster (7077, 8080, 15002) may run beside it
+SPARK_PORTS = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080", "C360_SPARK_CONNECT_PORT": "35002"}
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """A Spark cluster (master, two workers, Connect server: c360_core/spark.py) for the session's Spark
+    warehouse; yields the settings that reach it. Its tables and metastore live in a folder of its own: Spark
+    has one catalog per cluster, so the session builds one warehouse on it. Never skipped: a missing Java fails."""
+    values = {"C360_DATA_DIR": str(tmp_path_factory.mktemp("spark-cluster")), **SPARK_PORTS}
+    with env(values):
+        cfg = settings()
+    try:
+        cluster.start(cfg)
+    except cluster.SparkError as e:
+        pytest.fail(str(e))
+    yield SPARK_PORTS
+    cluster.stop(cfg)
 
 
 @pytest.fixture(scope="session", params=TARGETS)
@@ -161,6 +181,8 @@ def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
     shutil.copytree(landing, data_dir / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"
     values = target_env(target, data_dir, database)
+    if target == "spark":
+        values |= request.getfixturevalue("spark_cluster")
     with env(values):
         assert materialize_all(), f"the full materialization failed on {target}"
     yield values

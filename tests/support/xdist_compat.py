@@ -18,7 +18,7 @@ CHECKED = {"pytest-xdist": "3.8.0", "pytest": "9.2.0"}
 def group_of(nodeid: str) -> str:
     """The group of a test id: its target parameter (in the id's brackets), else its module."""
     params = nodeid[nodeid.rindex("[") + 1 : -1].split("-") if nodeid.endswith("]") and "[" in nodeid else []
-    for target in ("postgres", "duckdb"):
+    for target in ("postgres", "duckdb", "spark"):
         if target in params:
             return target
     return nodeid.split("::", maxsplit=1)[0]

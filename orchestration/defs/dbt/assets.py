@@ -4,6 +4,7 @@ The models refresh by declarative automation: each is eager, so it runs when an 
 The large models are incremental on the load watermark, so that run only touches what changed.
 """
 
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -19,6 +20,10 @@ from orchestration.defs.dbt.project import DBT_EXECUTABLE, dbt_env, dbt_project,
 from orchestration.defs.quality.gate import blocked_models
 from orchestration.defs.shared import AUTOMATION, FULL_REFRESH_TAG, VERIFY_TAG
 from orchestration.lib import audiences
+
+# On Spark, dbt-spark's session method asks for Hive support, a setting of the Connect server's own (c360_core/
+# spark.py sets it there): the client warns on every connection that it cannot set it, which changes nothing
+warnings.filterwarnings("ignore", message="Failed to set spark.sql.catalogImplementation", category=UserWarning)
 
 LAYERS = ("staging", "intermediate", "marts", "semantic", "ml")
 
