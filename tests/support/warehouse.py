@@ -149,8 +149,11 @@ def landing(tmp_path_factory) -> Path:
     return root
 
 
-TARGETS = ["duckdb", pytest.param("postgres", marks=pytest.mark.postgres),
-           pytest.param("spark", marks=pytest.mark.spark)]  # only where a test is marked on_spark (conftest.py)
+TARGETS = [
+    "duckdb",
+    pytest.param("postgres", marks=pytest.mark.postgres),
+    pytest.param("spark", marks=pytest.mark.spark),
+]  # only where a test is marked on_spark (conftest.py)
 # The tests' Spark cluster: ports of its own, so a developer's cluster (7077, 8080, 15002) may run beside it
 SPARK_PORTS = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080", "C360_SPARK_CONNECT_PORT": "35002"}
 
