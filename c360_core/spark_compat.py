@@ -5,12 +5,16 @@ The documented `SparkSession.builder.remote(url).getOrCreate()` returns the proc
 `getOrCreate()`), would share it, and closing a warehouse would end dbt's session. The class's own
 constructor makes a session that is nobody's default.
 
+A Connect client that was never closed talks to its server once more as the interpreter exits (an atexit hook
+that retries for minutes when the server is gone); `close_default_session` closes dbt's after each dbt run.
+
 `tests/test_compat.py` fails when the installed version differs from CHECKED: re-read this module then.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
 
 CHECKED = {"pyspark": "4.3.0"}
@@ -27,3 +31,14 @@ def own_session(url: str):
     for name in ("SQLQueryContextLogger", "pyspark.sql.connect.logging"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     return SparkSession(connection=url)
+
+
+def close_default_session() -> None:
+    """Close the process's default Connect session (the one dbt's `session` method made), if there is one."""
+    if "pyspark.sql.connect.session" not in sys.modules:  # no Spark Connect in this process: nothing to close
+        return
+    from pyspark.sql.connect.session import SparkSession  # noqa: PLC0415
+
+    session = SparkSession._get_default_session()
+    if session is not None:
+        session.stop()

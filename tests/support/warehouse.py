@@ -154,24 +154,37 @@ TARGETS = [
     pytest.param("postgres", marks=pytest.mark.postgres),
     pytest.param("spark", marks=pytest.mark.spark),
 ]  # only where a test is marked on_spark (conftest.py)
-# The tests' Spark cluster: ports of its own, so a developer's cluster (7077, 8080, 15002) may run beside it
-SPARK_PORTS = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080", "C360_SPARK_CONNECT_PORT": "35002"}
+# The tests' Spark clusters: ports of their own, so a developer's cluster (7077, 8080, 15002) may run beside
+# them, and small memories (the test data are small; up to three clusters may run at once)
+SPARK_MEMORY = {"C360_SPARK_EXECUTOR_MEMORY": "1g", "C360_SPARK_DRIVER_MEMORY": "1g", "C360_SPARK_WORKER_MEMORY": "1g"}
+SPARK_BUILT = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080", "C360_SPARK_CONNECT_PORT": "35002",
+               **SPARK_MEMORY}  # fmt: skip
+SPARK_FRESH = {"C360_SPARK_MASTER_PORT": "37077", "C360_SPARK_UI_PORT": "38080", "C360_SPARK_CONNECT_PORT": "45002",
+               **SPARK_MEMORY}  # fmt: skip
 
 
-@pytest.fixture(scope="session")
-def spark_cluster(tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A Spark cluster (master, two workers, Connect server: c360_core/spark.py) for the session's Spark
-    warehouse; yields the settings that reach it. Its tables and metastore live in a folder of its own: Spark
-    has one catalog per cluster, so the session builds one warehouse on it. Never skipped: a missing Java fails."""
-    values = {"C360_DATA_DIR": str(tmp_path_factory.mktemp("spark-cluster")), **SPARK_PORTS}
-    with env(values):
+@contextlib.contextmanager
+def spark_cluster_at(data_dir: Path, ports: dict[str, str]) -> Iterator[dict[str, str]]:
+    """A Spark cluster (master, two workers, Connect server: c360_core/spark.py) whose tables and metastore
+    live under `data_dir`; yields the settings that reach it. Spark has one catalog per cluster, so a cluster
+    holds one warehouse. Never skipped: a missing Java fails."""
+    with env({"C360_DATA_DIR": str(data_dir), **ports}):
         cfg = settings()
     try:
         cluster.start(cfg)
     except cluster.SparkError as e:
         pytest.fail(str(e))
-    yield SPARK_PORTS
-    cluster.stop(cfg)
+    try:
+        yield ports
+    finally:
+        cluster.stop(cfg)
+
+
+@pytest.fixture(scope="session")
+def spark_cluster(tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The cluster of the session's built Spark warehouse (`built`)."""
+    with spark_cluster_at(tmp_path_factory.mktemp("spark-cluster"), SPARK_BUILT) as values:
+        yield values
 
 
 @pytest.fixture(scope="session", params=TARGETS)
@@ -195,13 +208,18 @@ def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(params=TARGETS)
 def fresh(request, landing, tmp_path) -> Iterator[Settings]:
-    """An empty warehouse on one target, over a private copy of the landing zone (the test may change it)."""
+    """An empty warehouse on one target, over a private copy of the landing zone (the test may change it). On
+    Spark, on a cluster of the test's own."""
     if request.param == "postgres":
         require_postgres()
     shutil.copytree(landing, tmp_path / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"
-    with env(target_env(request.param, tmp_path, database)):
-        yield settings()
+    with contextlib.ExitStack() as stack:
+        values = target_env(request.param, tmp_path, database)
+        if request.param == "spark":
+            values |= stack.enter_context(spark_cluster_at(tmp_path / "cluster", SPARK_FRESH))
+        with env(values):
+            yield settings()
     if request.param == "postgres":
         drop_database(database)
 

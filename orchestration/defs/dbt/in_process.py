@@ -32,6 +32,7 @@ from dbt.constants import DEFAULT_ENV_PLACEHOLDER  # what the manifest records f
 from dbt_common.events.functions import msg_to_dict
 
 from c360_core.settings import environ
+from c360_core.spark_compat import close_default_session
 from orchestration.compat.dagster_dbt import dbt_process_replaced
 from orchestration.compat.dbt_duckdb import close_dbt_duckdb_database
 from orchestration.defs.dbt.project import project_files
@@ -163,9 +164,11 @@ def _manifest(args: list[str], callback):
 
 def _release_connections() -> None:
     """Close the warehouse as a dbt process's exit would: dbt-duckdb keeps its database open until
-    interpreter exit (an atexit hook), and the loaders of the next run open the same file."""
+    interpreter exit (an atexit hook), and the loaders of the next run open the same file; dbt-spark's Spark
+    Connect session would stay open until then (c360_core/spark_compat.py)."""
     reset_adapters()
     close_dbt_duckdb_database()
+    close_default_session()
 
 
 def dbt_in_process() -> contextlib.AbstractContextManager[None]:
