@@ -60,18 +60,27 @@ class SparkWarehouse:
     transactional = False
 
     def __init__(self, cfg: Settings) -> None:
-        self.url = remote_url(cfg)
-        self.spark = own_session(self.url)  # not the process's default one, which dbt takes (spark_compat.py)
+        url = remote_url(cfg)
+        self.spark = own_session(url)  # not the process's default one, which dbt takes (spark_compat.py)
         try:
             self.spark.sql("select 1").collect()
         except Exception as e:  # grpc's UNAVAILABLE, wrapped by pyspark: say what to do
-            raise SparkError(f"no Spark Connect server answers at {self.url}: run `c360 spark start`, or set "
+            raise SparkError(f"no Spark Connect server answers at {url}: run `c360 spark start`, or set "
                              f"C360_SPARK_REMOTE to a running one ({type(e).__name__})") from None  # fmt: skip
         self._columns: dict[str, list[str]] = {}
 
-    def _run(self, statement: exp.Expression, params: Sequence | None):
-        text = statement.sql(dialect="spark")
+    def _sql(self, text: str, params: Sequence | None = None):
         return self.spark.sql(text, args=list(params)) if params else self.spark.sql(text)
+
+    def _run(self, statement: exp.Expression, params: Sequence | None):
+        return self._sql(statement.sql(dialect="spark"), params)
+
+    def _result(self, sql: str, params: Sequence | None) -> pa.Table:
+        """The last statement's rows as Arrow, timestamps as DuckDB gives them (the statements before it run)."""
+        *before, last = spark_sql(sql)
+        for statement in before:
+            self._run(statement, params)
+        return _naive(self._run(last, params).toArrow())
 
     def execute(self, sql, params=None) -> None:
         for statement in spark_sql(sql):
@@ -87,21 +96,17 @@ class SparkWarehouse:
         table = statement.this.sql(dialect="spark")
         where = statement.args.get("where")
         if where is None:
-            self.spark.sql(f"truncate table {table}")
+            self._sql(f"truncate table {table}")
             return
         keep = f"{table}__keep"
-        condition = where.this.sql(dialect="spark")
-        self.spark.sql(f"drop table if exists {keep}")
-        sql = f"create table {keep} as select * from {table} where not coalesce({condition}, false)"
-        self.spark.sql(sql, args=list(params)) if params else self.spark.sql(sql)
-        self.spark.sql(f"insert overwrite table {table} select * from {keep}")
-        self.spark.sql(f"drop table {keep}")
+        self._sql(f"drop table if exists {keep}")
+        self._sql(f"create table {keep} as select * from {table} "
+                  f"where not coalesce({where.this.sql(dialect='spark')}, false)", params)  # fmt: skip
+        self._sql(f"insert overwrite table {table} select * from {keep}")
+        self._sql(f"drop table {keep}")
 
     def query(self, sql, params=None):
-        *before, last = spark_sql(sql)
-        for statement in before:
-            self._run(statement, params)
-        table = _naive(self._run(last, params).toArrow())
+        table = self._result(sql, params)
         columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
         return table.column_names, list(zip(*columns, strict=True))
 
@@ -120,10 +125,7 @@ class SparkWarehouse:
             self.spark.createDataFrame(data.slice(start, INSERT_ROWS)).write.insertInto(table)
 
     def fetch_frame(self, sql, params=None) -> pd.DataFrame:
-        *before, last = spark_sql(sql)
-        for statement in before:
-            self._run(statement, params)
-        return _naive(self._run(last, params).toArrow()).to_pandas()
+        return self._result(sql, params).to_pandas()
 
     def column_type(self, kind: str) -> str:
         return SPARK_TYPES[kind]

@@ -50,7 +50,7 @@ COMPARED = [("staging", "stg_web__events"), ("intermediate", "int_web_activity_s
 WHEN = {"_load_id", "_loaded_at", "load_id", "started_at", "finished_at", "recorded_at"}
 
 
-def held_back(landing: Path) -> list[str]:
+def held_back() -> list[str]:
     """The files the first load does not see: the last hour of web events, the last day of the daily sources."""
     return [path_for("web_events", LAST_HOUR.strftime("%Y-%m-%dT%H")),
             *(path_for(s, END.isoformat()) for s in DAILY)]  # fmt: skip
@@ -96,14 +96,14 @@ def spark(zone, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("spark")
     held, landing = data_dir / "held", data_dir / "landing"
     shutil.copytree(zone[0], landing)
-    for rel in held_back(landing):
+    for rel in held_back():
         (held / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.move(landing / rel, held / rel)
     with spark_cluster_at(data_dir / "cluster", SPARK_FRESH) as ports:
         values = target_env("spark", data_dir, "unused") | ports | {"C360_AS_OF_DATE": AS_OF.isoformat()}
         with env(values):
             run(ON_SPARK)  # the first load
-            for rel in held_back(landing):
+            for rel in held_back():
                 shutil.move(held / rel, landing / rel)
             run(WEB)  # the hourly cycle: the new hour's file, then what reads it
             run(f"{WEB}+ and not {WEB} and not ({NOT_MODELS})")
