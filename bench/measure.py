@@ -8,6 +8,7 @@ import platform
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import psutil
@@ -32,11 +33,14 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
-def run_stage(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
+def run_stage(cmd: list[str], env: dict[str, str] | None = None, beside: Callable[[], list[int]] | None = None
+              ) -> Measurement:  # fmt: skip
     """Wall time and peak memory of one stage in its own process.
 
     The peak is the larger of wait4's maximum resident set of any single process of the stage, and the
-    largest sum over its process tree (the stage, dbt, writer processes) sampled every 0.2 s.
+    largest sum over its process tree (the stage, dbt, writer processes) sampled every 0.2 s. `beside`: the
+    processes (with their trees) that work for the stage without being its children, counted in the sum (a
+    Spark cluster's JVMs).
     """
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env={**os.environ, **(env or {})})
@@ -45,7 +49,7 @@ def run_stage(cmd: list[str], env: dict[str, str] | None = None) -> Measurement:
     def sample() -> None:
         nonlocal tree_peak
         while not done.wait(0.2):
-            tree_peak = max(tree_peak, _tree_rss(proc.pid))
+            tree_peak = max(tree_peak, sum(_tree_rss(pid) for pid in [proc.pid, *(beside() if beside else [])]))
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

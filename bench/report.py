@@ -206,10 +206,35 @@ def _api_lines(results: list[dict]) -> list[str]:
     return [*lines, ""]
 
 
+SPARK = "spark: "  # bench/spark.py's stages
+
+
+def _spark_lines(results: list[dict], duckdb: list[dict], record: dict) -> list[str]:
+    """The Spark stages of each tier beside DuckDB's same stage on the same files, in the same run."""
+    if not results:
+        return []
+    lines = ["## Warehouse on the standalone Spark cluster (`C360_TARGET=spark`)", "",
+             "The same landing files as DuckDB's rows above, in the same run, on the cluster `c360 spark start` runs "
+             "on this machine: a master, two workers (one core each) and the Spark Connect server, the one driver "
+             "(docs/scale.md). Peak memory counts the cluster's JVMs with the stage's processes.", "",
+             "| customers | days | stage | Spark s | DuckDB s | Spark / DuckDB | peak MiB | measured |",
+             "|---:|---:|---|---:|---:|---:|---:|---|"]  # fmt: skip
+    same = {(r["customers"], r["days"], r["stage"]): r for r in duckdb}
+    for r in results:
+        stage = r["stage"].removeprefix(SPARK)
+        duck = same.get((r["customers"], r["days"], stage))
+        ratio = f"{r['seconds'] / duck['seconds']:.1f}x" if duck and duck["seconds"] else ""
+        peak = f"{r['peak_rss_mib']:,}" if r["peak_rss_mib"] is not None else "(in the run above)"
+        lines.append(f"| {r['customers']:,} | {r['days']} | {stage} | {r['seconds']:,} | "
+                     f"{duck['seconds'] if duck else ''} | {ratio} | {peak} | {_measured(r, record)} |")  # fmt: skip
+    return [*lines, ""]
+
+
 def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
     latency = [r for r in record["results"] if r["stage"] == "orders sensor latency"]
     api = [r for r in record["results"] if r["stage"].startswith(("api: ", "dashboard: "))]
-    results = [r for r in record["results"] if r["stage"] != "orders sensor latency" and r not in api]
+    on_spark = [r for r in record["results"] if r["stage"].startswith(SPARK)]
+    results = [r for r in record["results"] if r["stage"] != "orders sensor latency" and r not in api + on_spark]
     lines = ["## Warehouse on DuckDB (`c360 materialize`)", ""]
     lines += ["| customers | days | stage | seconds | peak MiB | measured |", "|---:|---:|---|---:|---:|---|"]
     for r in results:
@@ -243,7 +268,7 @@ def _warehouse_section(record: dict, generation: dict | None) -> list[str]:
         small, big = by_tier[tiers[0]], by_tier[tiers[-1]]
         ratios = ", ".join(f"{k} {big[k] / small[k]:.1f}x" for k in small if k in big and small[k])
         lines.append(f"- **Scaling {tiers[-1] // tiers[0]}x the customers:** {ratios}.")
-    return [*lines, "", *_latency_lines(latency), *_api_lines(api)]
+    return [*lines, "", *_spark_lines(on_spark, results, record), *_latency_lines(latency), *_api_lines(api)]
 
 
 def _machine(m: dict) -> str:

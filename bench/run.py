@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import api, ml, pg, report, semantic
+from bench import api, ml, pg, report, semantic, spark
 from bench.measure import Measurement, dir_size, machine, run_stage
 from bench.report import render, render_ml
 from landing import path_for
@@ -28,6 +28,7 @@ ML_REPORT_CUSTOMERS = 10_000  # the tier whose model figures docs/ml.md reports
 
 API_TIERS = (10_000, 100_000)  # the tiers whose API latency is measured (issue 28: 100,000)
 BIG = 1_000_000  # from here: compressed landing files, and only the core warehouse stages
+SPARK_TIERS = (100_000,)  # the tiers also built on the standalone Spark cluster (issue 30), after DuckDB
 
 
 def _codec(customers: int) -> str:
@@ -132,6 +133,8 @@ def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = 
     for hour, (stage, selection) in HOURLY.items():
         shutil.move(held[hour][1], held[hour][0])
         _stage(results, stage, customers, days, run_stage([*cli, "materialize", "--select", selection], env))
+    if customers in SPARK_TIERS:  # the same files on the cluster
+        results += spark.bench_spark(customers, days, data_dir, as_of=as_of, first=FIRST, hourly=HOURLY, held=held)
     if customers >= BIG:
         return results
     stages = [
@@ -214,7 +217,7 @@ def api_only(scratch: Path, customers: int, days: int) -> None:
 
 def _family(stage: str) -> str:
     prefix = stage.split(":", 1)[0]
-    return prefix if prefix in ("ml", "semantic", "saved query", "api", "dashboard") else "core"
+    return prefix if prefix in ("ml", "semantic", "saved query", "api", "dashboard", "spark") else "core"
 
 
 def _save(name: str, results: list[dict]) -> None:

@@ -38,6 +38,12 @@ def run_mf(args: list[str]) -> int:
     """Re-parse the project for this warehouse into its own view (a few seconds), then run `mf` there with
     the same environment."""
     cfg = settings()
+    if cfg.target == "spark":
+        print("c360 mf: MetricFlow's CLI runs its SQL through a dbt adapter it knows, and dbt-spark is not one of "
+              "them. On Spark, read a saved query's answer from its table (c360 sql \"select * from "
+              "semantic.<saved query>\") or ask the API's /metrics: both run MetricFlow's SQL on the cluster "
+              "(docs/semantic-layer.md).", file=sys.stderr)  # fmt: skip
+        return 2
     view = project_view(cfg.data_dir, cfg.target)
     env = {**os.environ, **dbt_env(), "DBT_PROJECT_DIR": str(view), "DBT_PROFILES_DIR": str(view)}
     parse = [str(DBT_EXECUTABLE), "parse", "--quiet", "--project-dir", str(view), "--profiles-dir", str(view)]

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from c360_core.settings import Settings
 
-START_TIMEOUT = 60.0  # seconds for a JVM to open its port
+START_TIMEOUT = 180.0  # seconds for a JVM to open its port (a loaded 2-core machine: over a minute)
 WORKERS = 2
 
 

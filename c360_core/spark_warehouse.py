@@ -110,9 +110,13 @@ class SparkWarehouse:
         columns = [table.column(i).to_pylist() for i in range(table.num_columns)]
         return table.column_names, list(zip(*columns, strict=True))
 
-    def insert_arrow(self, table: str, data: pa.Table) -> None:
-        """Append by column name (a column the data lacks is null), in pieces of INSERT_ROWS."""
+    def insert_arrow(self, table: str, data: pa.Table, *, replace: bool = False) -> None:
+        """Append by column name (a column the data lacks is null), in pieces of INSERT_ROWS. `replace`: the
+        first piece overwrites the table (`insert overwrite`: a reader sees the old rows or the new ones, as
+        long as the data fit one piece)."""
         if data.num_rows == 0:
+            if replace:
+                self._sql(f"truncate table {table}")
             return
         if table not in self._columns:
             self._columns[table] = self.spark.table(table).columns
@@ -122,7 +126,8 @@ class SparkWarehouse:
                 data = data.append_column(name, pa.nulls(data.num_rows))
         data = data.select(target)
         for start in range(0, data.num_rows, INSERT_ROWS):
-            self.spark.createDataFrame(data.slice(start, INSERT_ROWS)).write.insertInto(table)
+            piece = self.spark.createDataFrame(data.slice(start, INSERT_ROWS))
+            piece.write.insertInto(table, overwrite=replace and start == 0)
 
     def fetch_frame(self, sql, params=None) -> pd.DataFrame:
         return self._result(sql, params).to_pandas()

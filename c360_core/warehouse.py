@@ -35,7 +35,7 @@ class Warehouse(Protocol):
 
     def execute(self, sql: str, params: Sequence | None = None) -> None: ...
     def query(self, sql: str, params: Sequence | None = None) -> tuple[list[str], list[tuple]]: ...
-    def insert_arrow(self, table: str, data: pa.Table) -> None: ...
+    def insert_arrow(self, table: str, data: pa.Table, *, replace: bool = False) -> None: ...
     def fetch_frame(self, sql: str, params: Sequence | None = None) -> pd.DataFrame: ...
     def column_type(self, kind: str) -> str: ...
     def has_table(self, table: str) -> bool: ...
@@ -89,7 +89,10 @@ class DuckDBWarehouse:
         cur = self.con.execute(sql, params or [])
         return [d[0] for d in cur.description or []], cur.fetchall()
 
-    def insert_arrow(self, table: str, data: pa.Table) -> None:
+    def insert_arrow(self, table: str, data: pa.Table, *, replace: bool = False) -> None:
+        """Append by column name; `replace`: in place of every row the table had (in the caller's transaction)."""
+        if replace:
+            self.con.execute(f"delete from {table}")
         self.con.register("_batch", data)
         try:
             self.con.execute(f"insert into {table} by name select * from _batch")
@@ -138,12 +141,15 @@ class PostgresWarehouse:
         cur = self.con.execute(sql.replace("?", "%s") if params else sql, params)
         return [d.name for d in cur.description or []], cur.fetchall()
 
-    def insert_arrow(self, table: str, data: pa.Table) -> None:
+    def insert_arrow(self, table: str, data: pa.Table, *, replace: bool = False) -> None:
         """COPY is Postgres's bulk path: Arrow's C++ CSV writer feeds it in batches, no Python per row.
+        `replace`: in place of every row the table had (in the caller's transaction).
 
         In PostgreSQL's CSV format an unquoted empty field is NULL and a quoted one ("") the empty string,
         which is how Arrow writes them.
         """
+        if replace:
+            self.con.execute(f"delete from {table}")
         columns = ", ".join(data.column_names)
         with self.con.cursor().copy(f"copy {table} ({columns}) from stdin with (format csv)") as copy:
             for batch in data.to_batches(max_chunksize=100_000):

@@ -1,7 +1,7 @@
-"""The prediction tables in the warehouse's `ml` schema, identical on DuckDB and Postgres.
+"""The prediction tables in the warehouse's `ml` schema, identical on DuckDB, Postgres and Spark.
 
-Each scoring run replaces a table whole, in one transaction: readers see the previous champion's
-predictions or the new ones, never a mix. Every row names the model version that made it.
+Each scoring run replaces a table whole, in one transaction (on Spark, in one `insert overwrite`): readers
+see the previous champion's predictions or the new ones, never a mix. Every row names the model version that made it.
 """
 
 from __future__ import annotations
@@ -49,6 +49,4 @@ def ensure_tables(wh: Warehouse) -> None:
 def replace(wh: Warehouse, table: str, rows: pa.Table) -> None:
     ensure_tables(wh)
     with wh.transaction():
-        wh.execute(f"delete from {table}")
-        if rows.num_rows:
-            wh.insert_arrow(table, rows)
+        wh.insert_arrow(table, rows, replace=True)

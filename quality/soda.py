@@ -167,6 +167,8 @@ def variables(cfg: Settings, batch: str | None = None) -> dict[str, str]:
     values = {
         "DB_PREFIX": f"{cfg.pg_database}/" if cfg.target == "postgres" else "",
         "AS_OF": cfg.as_of_date.isoformat(),
+        # a double on every engine: a decimal's average keeps a scale of each engine's own (Spark's: 4 digits more)
+        "DOUBLE": "double precision" if cfg.target == "postgres" else "double",
     }
     if batch is not None:
         values["BATCH"] = batch

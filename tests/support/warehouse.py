@@ -23,6 +23,7 @@ from c360_core import spark as cluster
 from c360_core.settings import Settings, settings
 from c360_core.settings import environ as env
 from c360_core.warehouse import connect
+from landing import path_for
 from orchestration.definitions import defs
 from orchestration.plan import plan, selection
 from orchestration.runs import run_steps
@@ -31,6 +32,7 @@ from simulator.generate import generate
 
 START, END = dt.date(2026, 1, 1), dt.date(2026, 2, 14)
 AS_OF = dt.date(2026, 2, 15)
+SPARK_CUSTOMERS, SPARK_START = 200, dt.date(2026, 2, 1)  # the Spark warehouse's zone: the same last day
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
@@ -125,6 +127,36 @@ def drop_database(name: str) -> None:
 WAREHOUSE = "not (group:ml and not kind:dbt)"
 # On Spark (the reconciliation tests), the models and their contracts, not what hangs off the marts
 ON_SPARK = f'{WAREHOUSE} and not key:"marts/audience_assignments"+'
+# what a test's cycle does not refresh: the ML features (weekly) and what hangs off the marts
+NOT_MODELS = 'group:ml or key:"marts/audience_assignments"+'
+# The sources of an hourly and of a daily cycle
+WEB = 'key:"raw/web_events"'
+DAILY = ("customers", "transactions")
+DAILY_KEYS = " or ".join(f'key:"raw/{s}"' for s in DAILY)
+
+
+def held_back(end: dt.date) -> list[str]:
+    """The files a first load does not see, for an hourly and a daily cycle to bring: the last hour of web
+    events and the last day of the daily sources."""
+    last_hour = dt.datetime.combine(end, dt.time(23)).strftime("%Y-%m-%dT%H")
+    return [path_for("web_events", last_hour), *(path_for(s, end.isoformat()) for s in DAILY)]
+
+
+def build_in_cycles(landing: Path, end: dt.date, select: str) -> None:
+    """Build `select` as a deployment fills a warehouse: a first load without the held_back() files, then an
+    hourly cycle (the new web hour, then the models that read it) and a daily cycle (the same for the daily
+    sources), each loading only its new files and refreshing what depends on them."""
+    held = landing.parent / "held"
+    for rel in held_back(end):
+        (held / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(landing / rel, held / rel)
+    assert materialize_all(select), "the first load failed"
+    for rel in held_back(end):
+        shutil.move(held / rel, landing / rel)
+    for keys in (WEB, DAILY_KEYS):
+        assert materialize_all(keys), f"the cycle's load {keys} failed"
+        refresh = f"({keys})+ and not ({keys}) and not ({NOT_MODELS})"
+        assert materialize_all(refresh), f"the cycle's refresh {refresh} failed"
 
 
 def materialize_all(select: str | None = None, partition_range: str | None = None, instance=None, **kw) -> bool:
@@ -192,18 +224,26 @@ def spark_cluster(tmp_path_factory) -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session", params=TARGETS)
 def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
-    """A warehouse built from `landing` on one target; yields its environment."""
+    """A warehouse built from `landing` on one target; yields its environment. On Spark, from a zone of its own
+    (fewer customers and days, the same last day), by a first load and two cycles (build_in_cycles())."""
     target = request.param
     if target == "postgres":
         require_postgres()
     data_dir = tmp_path_factory.mktemp(target)
-    shutil.copytree(landing, data_dir / "landing")
+    if target == "spark":  # a smaller zone: each run on Spark costs more, and this one takes five (below)
+        generate(GeneratorConfig(customers=SPARK_CUSTOMERS, seed=3, start=SPARK_START, end=END,
+                                 out=data_dir / "landing", quiet=True))  # fmt: skip
+    else:
+        shutil.copytree(landing, data_dir / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"
     values = target_env(target, data_dir, database)
     if target == "spark":
         values |= request.getfixturevalue("spark_cluster")
     with env(values):
-        assert materialize_all(ON_SPARK if target == "spark" else None), f"the full materialization failed on {target}"
+        if target == "spark":  # in cycles: tests/spark/test_spark_cycles.py compares it with a full build
+            build_in_cycles(data_dir / "landing", END, ON_SPARK)
+        else:
+            assert materialize_all(), f"the full materialization failed on {target}"
     yield values
     if target == "postgres":
         drop_database(database)

@@ -16,7 +16,10 @@ CHECKED = {"pytest-xdist": "3.8.0", "pytest": "9.2.0"}
 
 
 def group_of(nodeid: str) -> str:
-    """The group of a test id: its target parameter (in the id's brackets), else its module."""
+    """The group of a test id: "spark" for every Spark test (one cluster at a time: each is four JVMs on two
+    cores), else its target parameter (in the id's brackets), else its module."""
+    if nodeid.startswith("tests/spark/"):
+        return "spark"
     params = nodeid[nodeid.rindex("[") + 1 : -1].split("-") if nodeid.endswith("]") and "[" in nodeid else []
     for target in ("postgres", "duckdb", "spark"):
         if target in params:
