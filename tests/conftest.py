@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,5 +113,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             wrong.append(item.nodeid)
     if wrong:
         raise pytest.UsageError(f"the postgres mark is missing or too much on: {wrong}")
-    # the Spark tests first: one worker runs them, one cluster after another, while the other starts on the rest
-    items.sort(key=lambda i: group_of(i.nodeid) != "spark")
+    # the Spark tests first: one worker runs them, one cluster after another, while the other starts on the rest;
+    # then the other groups largest first (the order xdist's own --loadscope-reorder gives, which
+    # TargetScheduling turns off so that this one holds)
+    sizes = Counter(group_of(i.nodeid) for i in items)
+    items.sort(key=lambda i: (group_of(i.nodeid) != "spark", -sizes[group_of(i.nodeid)]))

@@ -29,7 +29,12 @@ def group_of(nodeid: str) -> str:
 
 class TargetScheduling(LoadScopeScheduling):
     """xdist's load-scope scheduling, a scope being a group_of() (its `_split_scope` is what LoadGroupScheduling
-    overrides too)."""
+    overrides too), handed out in the collection's order (tests/conftest.py puts the Spark group first) rather
+    than largest first."""
+
+    def __init__(self, config, log=None) -> None:
+        super().__init__(config, log)
+        config.option.loadscopereorder = False
 
     def _split_scope(self, nodeid: str) -> str:
         return group_of(nodeid)
