@@ -15,21 +15,9 @@ from pathlib import Path
 
 from bench.measure import run_stage
 from c360_core.settings import environ, settings
-from c360_core.spark import processes
+from c360_core.spark import running_pids
 
 PREFIX = "spark: "  # the stages' names: a family of their own in bench/results (bench/run.py)
-
-
-def cluster_pids(env: dict[str, str]) -> list[int]:
-    """The cluster's running JVMs, from their pid files."""
-    with environ(env):
-        cfg = settings()
-    pids = []
-    for proc in processes(cfg):
-        path = cfg.spark_dir / f"{proc.name}.pid"
-        if path.exists():
-            pids.append(int(path.read_text()))
-    return pids
 
 
 def bench_spark(customers: int, days: int, data_dir: Path, *, as_of: str, first: str, hourly: dict,
@@ -38,13 +26,15 @@ def bench_spark(customers: int, days: int, data_dir: Path, *, as_of: str, first:
     env = {"C360_TARGET": "spark", "C360_DATA_DIR": str(data_dir), "C360_AS_OF_DATE": as_of,
            "C360_DAGSTER_STORAGE": str(data_dir / "dagster-spark"),
            "C360_DAGSTER_LOGS": str(data_dir / "dagster-spark" / "logs")}  # fmt: skip
+    with environ(env):
+        cfg = settings()
     cli = [sys.executable, "-m", "c360_cli.main"]
     results: list[dict] = []
 
-    def stage(name: str, args: list[str], **extra) -> None:
-        m = run_stage([*cli, *args], env, beside=lambda: cluster_pids(env))
+    def stage(name: str, args: list[str]) -> None:
+        m = run_stage([*cli, *args], env, beside=lambda: running_pids(cfg))
         results.append({"stage": PREFIX + name, "customers": customers, "days": days, "seconds": m.seconds,
-                        "peak_rss_mib": m.peak_rss_mib, **extra})  # fmt: skip
+                        "peak_rss_mib": m.peak_rss_mib})  # fmt: skip
         print(f"  {PREFIX}{name}: {m.seconds} s, peak {m.peak_rss_mib} MiB", flush=True)
 
     for path, aside in held.values():

@@ -41,7 +41,7 @@ def run_mf(args: list[str]) -> int:
     if cfg.target == "spark":
         print("c360 mf: MetricFlow's CLI runs its SQL through a dbt adapter it knows, and dbt-spark is not one of "
               "them. On Spark, read a saved query's answer from its table (c360 sql \"select * from "
-              "semantic.<saved query>\") or ask the API's /metrics: both run MetricFlow's SQL on the cluster "
+              "semantic.<saved query>\"), which c360 builds from MetricFlow's SQL on the cluster "
               "(docs/semantic-layer.md).", file=sys.stderr)  # fmt: skip
         return 2
     view = project_view(cfg.data_dir, cfg.target)

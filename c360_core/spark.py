@@ -247,6 +247,11 @@ def stop(cfg: Settings) -> list[str]:
     return done
 
 
+def running_pids(cfg: Settings) -> list[int]:
+    """The pids of the cluster's processes that are running (a benchmark counts their memory)."""
+    return [pid for proc in processes(cfg) if (pid := _pid(cfg, proc.name))]
+
+
 def status(cfg: Settings) -> dict[str, str]:
     """Each process: running with its pid and UI, or stopped."""
     out = {}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,7 +19,7 @@ ensure_manifest()
 from tests.support.browser import chromium  # noqa: E402, F401
 from tests.support.ml_warehouse import ml_built, ml_landing  # noqa: E402, F401
 from tests.support.warehouse import built, forked, fresh, instance, landing, spark_cluster  # noqa: E402, F401
-from tests.support.xdist_compat import TargetScheduling, group_of  # noqa: E402
+from tests.support.xdist_compat import TargetScheduling  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # what a test run may write in the repository: Python's and the tools' own caches
@@ -113,8 +112,3 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             wrong.append(item.nodeid)
     if wrong:
         raise pytest.UsageError(f"the postgres mark is missing or too much on: {wrong}")
-    # the Spark tests first: one worker runs them, one cluster after another, while the other starts on the rest;
-    # then the other groups largest first (the order xdist's own --loadscope-reorder gives, which
-    # TargetScheduling turns off so that this one holds)
-    sizes = Counter(group_of(i.nodeid) for i in items)
-    items.sort(key=lambda i: (group_of(i.nodeid) != "spark", -sizes[group_of(i.nodeid)]))

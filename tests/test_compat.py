@@ -73,7 +73,6 @@ def test_the_test_scheduler_groups_by_target_and_overrides_a_member_xdist_has() 
     assert group_of("tests/a.py::test_x[postgres]") == group_of("tests/b.py::test_y[postgres-c360_marketing]")
     assert group_of("tests/a.py::test_x[duckdb]") == "duckdb" != group_of("tests/a.py::test_x[postgres]")
     assert group_of("tests/a.py::test_x[raw.orders]") == group_of("tests/a.py::test_z") == "tests/a.py"
-    assert group_of("tests/a.py::test_x[spark]") == group_of("tests/spark/test_b.py::test_y") == "spark"
 
 
 def test_the_dbt_macros_that_replace_dbt_sparks_were_read_in_the_installed_version() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from c360_core.settings import environ as env
 from c360_core.settings import settings
 from c360_core.warehouse import connect
+from landing import SOURCES
 from quality.score import score
 from quality.soda import CheckResult, contracts, verify
 
@@ -45,8 +46,6 @@ def differences(want: dict, got: dict) -> dict:
 
 def raw_tables_that_differ(want: dict[str, str], got: dict[str, str]) -> list[str]:
     """The raw tables and rejects tables whose rows on `got`'s warehouse are not `want`'s."""
-    from landing import SOURCES  # noqa: PLC0415
-
     differ = []
     for table in [t for source in SOURCES for t in (f"raw.{source}", f"raw.{source}__rejects")]:
         with env(want):

@@ -16,10 +16,7 @@ CHECKED = {"pytest-xdist": "3.8.0", "pytest": "9.2.0"}
 
 
 def group_of(nodeid: str) -> str:
-    """The group of a test id: "spark" for every Spark test (one cluster at a time: each is four JVMs on two
-    cores), else its target parameter (in the id's brackets), else its module."""
-    if nodeid.startswith("tests/spark/"):
-        return "spark"
+    """The group of a test id: its target parameter (in the id's brackets), else its module."""
     params = nodeid[nodeid.rindex("[") + 1 : -1].split("-") if nodeid.endswith("]") and "[" in nodeid else []
     for target in ("postgres", "duckdb", "spark"):
         if target in params:
@@ -29,12 +26,7 @@ def group_of(nodeid: str) -> str:
 
 class TargetScheduling(LoadScopeScheduling):
     """xdist's load-scope scheduling, a scope being a group_of() (its `_split_scope` is what LoadGroupScheduling
-    overrides too), handed out in the collection's order (tests/conftest.py puts the Spark group first) rather
-    than largest first."""
-
-    def __init__(self, config, log=None) -> None:
-        super().__init__(config, log)
-        config.option.loadscopereorder = False
+    overrides too)."""
 
     def _split_scope(self, nodeid: str) -> str:
         return group_of(nodeid)
