@@ -76,9 +76,8 @@ browser:
 	test -x $(CHROMIUM) || command -v chromium >/dev/null || { echo "make test needs Debian's chromium for the dashboard's \
 	browser tests and could not install it: run 'apt-get install chromium' as root (or set CHROMIUM=/path/to/chromium)"; exit 1; }
 
-# three workers on two cores (the tests wait on JVMs, servers and browsers: two workers kept the cores 62% busy):
-# the PostgreSQL tests on one, the DuckDB tests on another, Spark's and the rest where free (tests/conftest.py)
-TEST_WORKERS ?= 3
+# two workers on two cores: one runs the PostgreSQL tests, the other everything else (tests/conftest.py)
+TEST_WORKERS ?= 2
 test: lint browser
 	C360_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 

@@ -83,6 +83,7 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
 
     from c360_cli.run import materialize as run
     from c360_cli.run import show_progress
+    from c360_core import spark as cluster
     from c360_core.settings import settings
     from orchestration.defs.dbt.project import ensure_manifest
     from orchestration.lib.instance import export_dagster_env
@@ -92,7 +93,8 @@ def materialize(select: str | None, partition_range: str | None, full_refresh: b
     ensure_manifest()  # the definitions read the parsed project; they never parse it themselves
     cfg = settings()
     console = Console()
-    where = cfg.duckdb_path if cfg.target == "duckdb" else f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}"
+    where = {"duckdb": cfg.duckdb_path, "postgres": f"postgres {cfg.pg_host}:{cfg.pg_port}/{cfg.pg_database}",
+             "spark": f"spark {cluster.remote_url(cfg)}"}[cfg.target]  # fmt: skip
     console.print(f"Materializing on {where} (as of {cfg.as_of_date})")
     show_progress(console)
     try:

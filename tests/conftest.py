@@ -85,6 +85,12 @@ def nothing_left_in_the_project() -> Iterator[None]:
     assert changed == [], f"the tests left these in the repository: {changed[:20]}"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--zone-customers", type=int, default=None,
+                     help="customers in the shared warehouses' landing zones (default 300; 200 on Spark): "
+                          "e.g. the reconciliation tests on 3,000 (docs/scale.md)")  # fmt: skip
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log):
     """`make test` runs two pytest-xdist workers, which hand out whole groups (tests/support/xdist_compat.py).
     Every PostgreSQL test is one group and every DuckDB test another, so each worker builds only its own

@@ -73,6 +73,9 @@ def test_the_test_scheduler_groups_by_target_and_overrides_a_member_xdist_has() 
     assert group_of("tests/a.py::test_x[postgres]") == group_of("tests/b.py::test_y[postgres-c360_marketing]")
     assert group_of("tests/a.py::test_x[duckdb]") == "duckdb" != group_of("tests/a.py::test_x[postgres]")
     assert group_of("tests/a.py::test_x[raw.orders]") == group_of("tests/a.py::test_z") == "tests/a.py"
+    # the Spark package's modules share one cluster: one group; its shared warehouse's tests go with Spark's
+    assert group_of("tests/spark/test_cluster.py::test_a") == group_of("tests/spark/test_stop.py::test_b")
+    assert group_of("tests/spark/test_spark_cycles.py::test_c[spark]") == "spark"
 
 
 def test_the_dbt_macros_that_replace_dbt_sparks_were_read_in_the_installed_version() -> None:

@@ -160,6 +160,7 @@ def test_the_demand_forecast_is_each_categorys_ets_and_beats_seasonal_naive_on_m
     assert (published["model_version"] == int(version.version)).all()
 
 
+@pytest.mark.duckdb_only  # the gate is the same Python on every target (as in test_champion_gate.py)
 def test_a_worse_forecaster_is_refused_and_the_forecast_stays(ml_built, tmp_path_factory, monkeypatch):
     """On a private copy with an empty MLflow store: the ETS forecaster becomes champion; a challenger that can
     only repeat the last day is judged on the same folds, refused, and the published forecast does not change."""

@@ -1,7 +1,7 @@
 """The Spark cluster `c360 spark` runs: a master, two workers and a Spark Connect server as their own JVMs; a
 client session (as dbt's and c360's are) whose work runs in executors on both workers, not in the driver;
-Parquet tables and a Derby metastore under $C360_DATA_DIR/spark; and a clean stop. Real JVMs, a real cluster:
-nothing is mocked."""
+Parquet tables and a Derby metastore under $C360_DATA_DIR/spark (its stop: test_stop.py, after the ingest tests
+used the same cluster). Real JVMs, a real cluster: nothing is mocked."""
 
 from __future__ import annotations
 
@@ -14,8 +14,7 @@ import urllib.request
 import pytest
 
 from c360_core import spark as cluster
-from c360_core.settings import settings
-from tests.support.warehouse import env, target_env
+from tests.support.warehouse import SPARK_FRESH
 
 pytestmark = pytest.mark.spark
 
@@ -33,39 +32,16 @@ print(json.dumps({"counts": counts}))
 """
 
 
-def c360(values: dict[str, str], *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
-    """The CLI in a process of its own, on the test's settings."""
-    return subprocess.run([sys.executable, "-m", "c360_cli.main", *args], capture_output=True, text=True,
-                          env={**os.environ, **values}, timeout=timeout, check=False)  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def running(tmp_path_factory):
-    """The cluster on ports of its own (the master at 17077, its UI at 18080, the Connect server at 25002), in a
-    data folder of the test's."""
-    ports = {"C360_SPARK_MASTER_PORT": "17077", "C360_SPARK_UI_PORT": "18080", "C360_SPARK_CONNECT_PORT": "25002"}
-    with env(target_env("spark", tmp_path_factory.mktemp("spark"), "unused") | ports):
-        cfg = settings()
-        values = cfg.environment()  # C360_SPARK_CONF included: what a session of c360 is built with
-    try:
-        cluster.java_home()
-    except cluster.SparkError as e:  # never skipped: a missing Java is a failure that says what to install
-        pytest.fail(str(e))
-    started = c360(values, "spark", "start")
-    assert started.returncode == 0, started.stderr
-    yield cfg, values, started.stdout
-    c360(values, "spark", "stop")
-
-
 def _json(url: str):
     with urllib.request.urlopen(url, timeout=10) as answer:
         return json.load(answer)
 
 
-def test_start_runs_a_master_two_registered_workers_and_a_connect_server_as_separate_jvms(running):
-    cfg, _, out = running
-    assert "master: spark://127.0.0.1:17077" in out and "clients connect to: sc://127.0.0.1:25002" in out
-    state = _json("http://127.0.0.1:18080/json/")  # the master's web UI
+def test_start_runs_a_master_two_registered_workers_and_a_connect_server_as_separate_jvms(cli_cluster):
+    cfg, _, out = cli_cluster
+    assert f"master: spark://127.0.0.1:{SPARK_FRESH['C360_SPARK_MASTER_PORT']}" in out
+    assert f"clients connect to: sc://127.0.0.1:{SPARK_FRESH['C360_SPARK_CONNECT_PORT']}" in out
+    state = _json(f"http://127.0.0.1:{SPARK_FRESH['C360_SPARK_UI_PORT']}/json/")  # the master's web UI
     assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 2
     # the Connect server is the cluster's one application: the driver, holding the metastore
     assert [app["name"] for app in state["activeapps"]] == ["c360"]
@@ -75,8 +51,8 @@ def test_start_runs_a_master_two_registered_workers_and_a_connect_server_as_sepa
     assert all(state.startswith("running") for state in cluster.status(cfg).values())
 
 
-def test_a_client_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_tables_in_the_data_folder(running):
-    cfg, values, _ = running
+def test_a_client_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_tables_in_the_data_folder(cli_cluster):
+    cfg, values, _ = cli_cluster
     job = subprocess.run([sys.executable, "-c", SESSION_JOB], capture_output=True, text=True,
                          env={**os.environ, **values}, timeout=300, check=False)  # fmt: skip
     assert job.returncode == 0, job.stderr[-3000:]
@@ -91,13 +67,3 @@ def test_a_client_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_
     assert all(e["completedTasks"] == 0 for e in executors if e["id"] == "driver")
     assert (cfg.spark_dir / "warehouse" / "raw.db" / "numbers").is_dir()
     assert (cfg.spark_dir / "metastore_db").is_dir()
-
-
-def test_stop_ends_every_process_and_start_again_is_idempotent(running):
-    _, values, _ = running
-    again = c360(values, "spark", "start")
-    assert again.returncode == 0 and again.stdout.count("already running") == 4
-    assert c360(values, "spark", "stop").returncode == 0
-    status = c360(values, "spark", "status")
-    assert status.returncode == 1
-    assert status.stdout.count("stopped") == 4

@@ -1,6 +1,6 @@
 """The loaders on Spark keep DuckDB's rows and rejects, on a real cluster: a small landing zone with every kind
-of tests/support/bad_input.py whose file loads planted in it, loaded by the loaders on a cluster of this
-module's own and on DuckDB beside it:
+of tests/support/bad_input.py whose file loads planted in it, loaded by the loaders on the package's cluster
+(tests/spark/conftest.py) and on DuckDB beside it:
 
 - the raw rows and the rejects, with their reasons, are DuckDB's;
 - every file's audit row reconciles (read = loaded + rejected) with the catalogue or the landing file;
@@ -27,7 +27,7 @@ from simulator.generate import generate
 from tests.support.bad_input import Kind, catalogue, plant
 from tests.support.compare import audit_of_loaded_files, differences, outcomes, raw_tables_that_differ
 from tests.support.readers import read_records
-from tests.support.warehouse import SPARK_FRESH, spark_cluster_at, target_env
+from tests.support.warehouse import SPARK_FRESH, target_env
 
 pytestmark = pytest.mark.spark
 
@@ -61,10 +61,9 @@ def duck(zone, tmp_path_factory) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def spark(zone, tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("spark")
-    with spark_cluster_at(data_dir / "cluster", SPARK_FRESH) as ports:
-        yield loaded(zone[0], data_dir, {"C360_TARGET": "spark", **ports})
+def spark(zone, tmp_path_factory, cli_cluster) -> dict[str, str]:
+    """Loaded on the package's cluster (tests/spark/conftest.py), whose raw schema holds nothing of c360 yet."""
+    return loaded(zone[0], tmp_path_factory.mktemp("spark"), {"C360_TARGET": "spark", **SPARK_FRESH})
 
 
 def test_raw_rows_and_rejects_are_duckdbs_and_every_file_reconciles(spark, duck, zone):

@@ -177,10 +177,16 @@ def instance() -> Iterator[DagsterInstance]:
         yield own
 
 
+def zone_customers(config: pytest.Config, default: int) -> int:
+    """The customers of a shared warehouse's zone: `default`, or pytest's --zone-customers (tests/conftest.py)."""
+    return config.getoption("zone_customers") or default
+
+
 @pytest.fixture(scope="session")
-def landing(tmp_path_factory) -> Path:
+def landing(tmp_path_factory, pytestconfig) -> Path:
     root = tmp_path_factory.mktemp("source") / "landing"
-    generate(GeneratorConfig(customers=300, seed=3, start=START, end=END, out=root, quiet=True))
+    generate(GeneratorConfig(customers=zone_customers(pytestconfig, 300), seed=3, start=START, end=END, out=root,
+                             quiet=True))  # fmt: skip
     return root
 
 
@@ -232,8 +238,9 @@ def built(request, landing, tmp_path_factory) -> Iterator[dict[str, str]]:
         require_postgres()
     data_dir = tmp_path_factory.mktemp(target)
     if target == "spark":  # a smaller zone: each run on Spark costs more, and this one takes five (below)
-        generate(GeneratorConfig(customers=SPARK_CUSTOMERS, seed=3, start=SPARK_START, end=END,
-                                 out=data_dir / "landing", quiet=True))  # fmt: skip
+        customers = zone_customers(request.config, SPARK_CUSTOMERS)
+        generate(GeneratorConfig(customers=customers, seed=3, start=SPARK_START, end=END, out=data_dir / "landing",
+                                 quiet=True))  # fmt: skip
     else:
         shutil.copytree(landing, data_dir / "landing")
     database = f"c360_test_{uuid.uuid4().hex[:8]}"

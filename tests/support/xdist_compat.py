@@ -15,12 +15,18 @@ from xdist.scheduler import LoadScopeScheduling
 CHECKED = {"pytest-xdist": "3.8.0", "pytest": "9.2.0"}
 
 
+SHARED_CLUSTER = "tests/spark/"  # its modules share one cluster, in file order (tests/spark/conftest.py)
+
+
 def group_of(nodeid: str) -> str:
-    """The group of a test id: its target parameter (in the id's brackets), else its module."""
+    """The group of a test id: its target parameter (in the id's brackets), else the Spark package's shared
+    cluster, else its module."""
     params = nodeid[nodeid.rindex("[") + 1 : -1].split("-") if nodeid.endswith("]") and "[" in nodeid else []
     for target in ("postgres", "duckdb", "spark"):
         if target in params:
             return target
+    if nodeid.startswith(SHARED_CLUSTER):
+        return SHARED_CLUSTER
     return nodeid.split("::", maxsplit=1)[0]
 
 
