@@ -14,7 +14,7 @@ import pytest
 
 from c360_core import spark as cluster
 from c360_core.settings import Settings, settings
-from tests.support.warehouse import SPARK_FRESH, env, target_env
+from tests.support.warehouse import SPARK_PACKAGE, env, target_env
 
 
 def c360(values: dict[str, str], *args: str, timeout: int = 180) -> subprocess.CompletedProcess:
@@ -25,9 +25,9 @@ def c360(values: dict[str, str], *args: str, timeout: int = 180) -> subprocess.C
 
 @pytest.fixture(scope="package")
 def cli_cluster(tmp_path_factory) -> Iterator[tuple[Settings, dict[str, str], str]]:
-    """The cluster on ports of its own (SPARK_FRESH), in a data folder of its own: its settings, the environment
+    """The cluster on ports of its own (SPARK_PACKAGE), in a data folder of its own: its settings, the environment
     a c360 process on it gets (C360_SPARK_CONF included), and what `c360 spark start` printed."""
-    with env(target_env("spark", tmp_path_factory.mktemp("spark"), "unused") | SPARK_FRESH):
+    with env(target_env("spark", tmp_path_factory.mktemp("spark"), "unused") | SPARK_PACKAGE):
         cfg = settings()
         values = cfg.environment()
     try:

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 
 from c360_core import spark as cluster
-from tests.support.warehouse import SPARK_FRESH
+from tests.support.warehouse import SPARK_PACKAGE
 
 pytestmark = pytest.mark.spark
 
@@ -39,9 +39,9 @@ def _json(url: str):
 
 def test_start_runs_a_master_two_registered_workers_and_a_connect_server_as_separate_jvms(cli_cluster):
     cfg, _, out = cli_cluster
-    assert f"master: spark://127.0.0.1:{SPARK_FRESH['C360_SPARK_MASTER_PORT']}" in out
-    assert f"clients connect to: sc://127.0.0.1:{SPARK_FRESH['C360_SPARK_CONNECT_PORT']}" in out
-    state = _json(f"http://127.0.0.1:{SPARK_FRESH['C360_SPARK_UI_PORT']}/json/")  # the master's web UI
+    assert f"master: spark://127.0.0.1:{SPARK_PACKAGE['C360_SPARK_MASTER_PORT']}" in out
+    assert f"clients connect to: sc://127.0.0.1:{SPARK_PACKAGE['C360_SPARK_CONNECT_PORT']}" in out
+    state = _json(f"http://127.0.0.1:{SPARK_PACKAGE['C360_SPARK_UI_PORT']}/json/")  # the master's web UI
     assert len([w for w in state["workers"] if w["state"] == "ALIVE"]) == 2
     # the Connect server is the cluster's one application: the driver, holding the metastore
     assert [app["name"] for app in state["activeapps"]] == ["c360"]

@@ -27,7 +27,7 @@ from simulator.generate import generate
 from tests.support.bad_input import Kind, catalogue, plant
 from tests.support.compare import audit_of_loaded_files, differences, outcomes, raw_tables_that_differ
 from tests.support.readers import read_records
-from tests.support.warehouse import SPARK_FRESH, target_env
+from tests.support.warehouse import SPARK_PACKAGE, target_env
 
 pytestmark = pytest.mark.spark
 
@@ -63,7 +63,7 @@ def duck(zone, tmp_path_factory) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def spark(zone, tmp_path_factory, cli_cluster) -> dict[str, str]:
     """Loaded on the package's cluster (tests/spark/conftest.py), whose raw schema holds nothing of c360 yet."""
-    return loaded(zone[0], tmp_path_factory.mktemp("spark"), {"C360_TARGET": "spark", **SPARK_FRESH})
+    return loaded(zone[0], tmp_path_factory.mktemp("spark"), {"C360_TARGET": "spark", **SPARK_PACKAGE})
 
 
 def test_raw_rows_and_rejects_are_duckdbs_and_every_file_reconciles(spark, duck, zone):

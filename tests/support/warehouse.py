@@ -203,6 +203,9 @@ SPARK_BUILT = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080",
                **SPARK_MEMORY}  # fmt: skip
 SPARK_FRESH = {"C360_SPARK_MASTER_PORT": "37077", "C360_SPARK_UI_PORT": "38080", "C360_SPARK_CONNECT_PORT": "45002",
                **SPARK_MEMORY}  # fmt: skip
+# tests/spark/'s shared cluster (tests/spark/conftest.py): ports of its own, beside a `fresh` one on another worker
+SPARK_PACKAGE = {"C360_SPARK_MASTER_PORT": "17077", "C360_SPARK_UI_PORT": "18080", "C360_SPARK_CONNECT_PORT": "25002",
+                 **SPARK_MEMORY}  # fmt: skip
 
 
 @contextlib.contextmanager
