@@ -176,7 +176,25 @@ def _pid(cfg: Settings, name: str) -> int | None:
 
 
 def _tail(path: Path, lines: int = 15) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else "(no log)"
+    """The log's first error (a JVM that fails logs its cause, then pages of shutdown) and its last lines."""
+    if not path.exists():
+        return "(no log)"
+    text = path.read_text(errors="replace").splitlines()
+    first = next((i for i, line in enumerate(text) if "Exception" in line or " ERROR " in line), None)
+    cause = [*text[first : first + 8], "..."] if first is not None and first < len(text) - lines else []
+    return "\n".join([*cause, *text[-lines:]])
+
+
+def _bindable(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now. A port can be taken without a listener: the local end of
+    an outgoing connection, or another JVM's random port, both drawn from the kernel's ephemeral range."""
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+        return True
 
 
 def start(cfg: Settings) -> list[str]:
@@ -191,10 +209,10 @@ def start(cfg: Settings) -> list[str]:
         if _pid(cfg, proc.name):
             done.append(f"{proc.name}: already running")
             continue
-        if _listening(cfg.spark_host, proc.port):
+        if not _bindable(cfg.spark_host, proc.port):
             setting = "C360_SPARK_CONNECT_PORT" if proc.name == "connect" else "C360_SPARK_MASTER_PORT"
-            raise SparkError(f"port {proc.port} for the {proc.name} is taken by another program: "
-                             f"set {setting} to a free one")  # fmt: skip
+            raise SparkError(f"port {proc.port} for the {proc.name} is taken by another program: set {setting} "
+                             "to a free one, below the kernel's ephemeral range (32768 on Linux)")  # fmt: skip
         log = cfg.spark_dir / "logs" / f"{proc.name}.log"
         with open(log, "ab") as out:
             child = subprocess.Popen([spark_class, proc.main_class, *proc.args], stdout=out, stderr=subprocess.STDOUT,

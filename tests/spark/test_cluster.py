@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -14,7 +15,8 @@ import urllib.request
 import pytest
 
 from c360_core import spark as cluster
-from tests.support.warehouse import SPARK_PACKAGE
+from c360_core.settings import settings
+from tests.support.warehouse import SPARK_PACKAGE, env
 
 pytestmark = pytest.mark.spark
 
@@ -67,3 +69,17 @@ def test_a_client_session_runs_its_tasks_in_the_workers_executors_and_keeps_its_
     assert all(e["completedTasks"] == 0 for e in executors if e["id"] == "driver")
     assert (cfg.spark_dir / "warehouse" / "raw.db" / "numbers").is_dir()
     assert (cfg.spark_dir / "metastore_db").is_dir()
+
+
+def test_start_refuses_a_port_held_without_a_listener_and_names_the_setting(tmp_path):
+    """The local end of an outgoing connection holds its port though nothing listens there (as a random driver
+    port once held the Connect server's on CI): start says which setting to change and launches nothing."""
+    with socket.create_server(("127.0.0.1", 0)) as server, socket.socket() as client:
+        client.bind(("127.0.0.1", 0))
+        held = client.getsockname()[1]
+        client.connect(server.getsockname())
+        with env({"C360_DATA_DIR": str(tmp_path), "C360_SPARK_MASTER_PORT": str(held)}):
+            cfg = settings()
+        with pytest.raises(cluster.SparkError, match=f"port {held} for the master is taken .* C360_SPARK_MASTER_PORT"):
+            cluster.start(cfg)
+    assert not list(cfg.spark_dir.glob("*.pid"))

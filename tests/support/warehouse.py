@@ -196,12 +196,13 @@ TARGETS = [
     pytest.param("spark", marks=pytest.mark.spark),
 ]  # only where a test is marked on_spark (conftest.py)
 # The tests' Spark clusters: ports of their own, so a developer's cluster (7077, 8080, 15002) may run beside
-# them, and small memories (the test data are small; up to three clusters may run at once)
+# them, below the kernel's ephemeral ports (32768-60999: a random driver or client port there once took 35002 from
+# a Connect server on CI), and small memories (the test data are small; up to three clusters may run at once)
 SPARK_MEMORY = {"C360_SPARK_EXECUTOR_MEMORY": "1g", "C360_SPARK_DRIVER_MEMORY": "1g", "C360_SPARK_WORKER_MEMORY": "1g",
                 "C360_SPARK_SHUFFLE_PARTITIONS": "2"}  # fmt: skip
-SPARK_BUILT = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080", "C360_SPARK_CONNECT_PORT": "35002",
+SPARK_BUILT = {"C360_SPARK_MASTER_PORT": "27077", "C360_SPARK_UI_PORT": "28080", "C360_SPARK_CONNECT_PORT": "29002",
                **SPARK_MEMORY}  # fmt: skip
-SPARK_FRESH = {"C360_SPARK_MASTER_PORT": "37077", "C360_SPARK_UI_PORT": "38080", "C360_SPARK_CONNECT_PORT": "45002",
+SPARK_FRESH = {"C360_SPARK_MASTER_PORT": "21077", "C360_SPARK_UI_PORT": "22080", "C360_SPARK_CONNECT_PORT": "23002",
                **SPARK_MEMORY}  # fmt: skip
 # tests/spark/'s shared cluster (tests/spark/conftest.py): ports of its own, beside a `fresh` one on another worker
 SPARK_PACKAGE = {"C360_SPARK_MASTER_PORT": "17077", "C360_SPARK_UI_PORT": "18080", "C360_SPARK_CONNECT_PORT": "25002",
