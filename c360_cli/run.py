@@ -70,7 +70,10 @@ def materialize(
     def started(i: int, step) -> None:
         console.print(f"[bold]run {i}/{len(steps)}[/]: {step.label}")
 
+    durations: dict[int, dict[str, float]] = {}  # per run: each dbt node's own seconds (dagster-dbt's metadata)
+
     def done(r, seen: list) -> None:
+        durations[len(durations)] = _node_seconds(seen)
         _summarize_partitions(seen, console)
         table.add_row(f"{len(table.rows) + 1} {'ok' if r.success else 'FAILED'}", r.step.label, str(r.built),
                       str(r.failed), str(r.checks_passed), str(r.checks_failed), f"{r.step.seconds:.1f}")  # fmt: skip
@@ -80,9 +83,22 @@ def materialize(
     console.print(table)
     _print_mart_counts(built, console)
     if timings:
-        runs = [{"run": s.label, "seconds": s.seconds, "peak_rss_mib_so_far": s.peak_rss_mib} for s in steps]
+        runs = [{"run": s.label, "seconds": s.seconds, "peak_rss_mib_so_far": s.peak_rss_mib,
+                 "assets": durations.get(i, {})} for i, s in enumerate(steps)]  # fmt: skip
         Path(timings).write_text(json.dumps(runs, indent=2))
     return ok
+
+
+def _node_seconds(seen: list) -> dict[str, float]:
+    """The seconds dbt itself took for each model the run materialized, slowest first (a run may invoke dbt
+    more than once, and dbt's run_results.json keeps only the last invocation)."""
+    found = {}
+    for r in seen:
+        mat = r.dagster_event.event_specific_data.materialization if r.dagster_event.is_step_materialization else None
+        duration = mat.metadata.get("Execution Duration") if mat is not None else None
+        if duration is not None:
+            found[mat.asset_key.to_user_string()] = round(float(duration.value), 2)
+    return dict(sorted(found.items(), key=lambda item: -item[1]))
 
 
 def _summarize_partitions(seen: list, console: Console) -> None:
