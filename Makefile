@@ -76,7 +76,8 @@ browser:
 	test -x $(CHROMIUM) || command -v chromium >/dev/null || { echo "make test needs Debian's chromium for the dashboard's \
 	browser tests and could not install it: run 'apt-get install chromium' as root (or set CHROMIUM=/path/to/chromium)"; exit 1; }
 
-# two workers on two cores: one runs the PostgreSQL tests, the other everything else (tests/conftest.py)
+# two workers on two cores (the suite is CPU-bound: a third was slower): the PostgreSQL and the DuckDB tests
+# each on one worker, Spark's groups and the other modules on whichever is free (tests/conftest.py)
 TEST_WORKERS ?= 2
 test: lint browser
 	C360_CHROMIUM=$(CHROMIUM) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25

@@ -70,10 +70,10 @@ def materialize(
     def started(i: int, step) -> None:
         console.print(f"[bold]run {i}/{len(steps)}[/]: {step.label}")
 
-    durations: dict[int, dict[str, float]] = {}  # per run: each dbt node's own seconds (dagster-dbt's metadata)
+    durations: list[dict[str, float]] = []  # per run executed, in order: dbt's own seconds per model
 
     def done(r, seen: list) -> None:
-        durations[len(durations)] = _node_seconds(seen)
+        durations.append(_node_seconds(seen))
         _summarize_partitions(seen, console)
         table.add_row(f"{len(table.rows) + 1} {'ok' if r.success else 'FAILED'}", r.step.label, str(r.built),
                       str(r.failed), str(r.checks_passed), str(r.checks_failed), f"{r.step.seconds:.1f}")  # fmt: skip
@@ -84,7 +84,7 @@ def materialize(
     _print_mart_counts(built, console)
     if timings:
         runs = [{"run": s.label, "seconds": s.seconds, "peak_rss_mib_so_far": s.peak_rss_mib,
-                 "assets": durations.get(i, {})} for i, s in enumerate(steps)]  # fmt: skip
+                 "assets": durations[i] if i < len(durations) else {}} for i, s in enumerate(steps)]  # fmt: skip
         Path(timings).write_text(json.dumps(runs, indent=2))
     return ok
 
