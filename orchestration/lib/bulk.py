@@ -1,5 +1,7 @@
 """Parse JSON-lines and CSV landing files in bulk, inside DuckDB, with the rules and rejects of parse.py.
 
+JSON lines take the fast path first (arrow_json.py: Arrow's reader, for the files it can read whole); the
+files it leaves, and every CSV file, take the exact path described here.
 DuckDB splits a batch of files into lines, validates the JSON and types every field with `try_cast`,
 in one statement per batch, on an in-memory connection (whatever the warehouse). Python only decodes
 the bytes (and, for CSV, splits the fields with the C `csv` module). A row that DuckDB cannot type goes
@@ -16,6 +18,7 @@ import contextlib
 import csv
 import datetime as dt
 import io
+import threading
 from dataclasses import dataclass, field
 
 import duckdb
@@ -26,6 +29,7 @@ import pyarrow.compute as pc
 
 from c360_core.warehouse import ARROW_TYPES
 from landing import Source
+from orchestration.lib.arrow_json import raw_lines, read_fast, select_typed
 from orchestration.lib.parse import parse_file, typed
 
 BULK_FORMATS = ("jsonl", "csv")
@@ -53,6 +57,20 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _date(text: str) -> str:
+    """ISO dates only, as date.fromisoformat (DuckDB alone would take 2020-1-5)."""
+    return f"case when regexp_full_match({text}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') then try_cast({text} as date) end"
+
+
+def _timestamp(text: str) -> str:
+    """Offsets become UTC (the session's zone); naive times are UTC already."""
+    return (f"case when regexp_matches({text}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ]|$)') "
+            f"then try_cast({text} as timestamptz)::timestamp end")  # fmt: skip
+
+
+FROM_TEXT = {"date": _date, "timestamp": _timestamp}  # a value's SQL from its text, on both paths
+
+
 def _typed_column(column: str, kind: str) -> tuple[str, str, str]:
     """(SQL value, SQL "the field is empty", SQL "the field is not an object, array or boolean").
 
@@ -72,12 +90,8 @@ def _typed_column(column: str, kind: str) -> tuple[str, str, str]:
     elif kind == "double":  # finite only (parse.py): DuckDB reads NaN, inf and 1e999, even in JSON
         as_double = f"try_cast(trim({txt}) as double)"
         value = f"case when ({number} or {text}) and isfinite({as_double}) then {as_double} end"
-    elif kind == "date":  # ISO dates only, as date.fromisoformat (DuckDB alone would take 2020-1-5)
-        value = (f"case when {text} and regexp_full_match({txt}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') "
-                 f"then try_cast({txt} as date) end")  # fmt: skip
-    elif kind == "timestamp":  # offsets become UTC (the session's zone); naive times are UTC already
-        value = (f"case when {text} and regexp_matches({txt}, '^[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}([T ]|$)') "
-                 f"then try_cast({txt} as timestamptz)::timestamp end")  # fmt: skip
+    elif kind in FROM_TEXT:
+        value = f"case when {text} then {FROM_TEXT[kind](txt)} end"
     else:
         raise ValueError(f"unknown column type {kind!r}")
     return f"case when {null} then null else {value} end", null, shape_ok
@@ -118,10 +132,23 @@ def _prepare(con, source: Source, json_mode: bool) -> None:
     con.execute(f"create or replace temp view prep as select file, line, valid, {', '.join(cols)} from fields")
 
 
+_local = threading.local()
+
+
 def _connection() -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    return con
+    """An in-memory connection per parsing thread, kept (opening one takes ~20 ms, twice a chunk's typing)."""
+    if getattr(_local, "con", None) is None:
+        _local.con = duckdb.connect()
+        _local.con.execute("set TimeZone = 'UTC'")
+    return _local.con
+
+
+def _release(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop what a batch left on the thread's connection (its lines and Arrow tables), so memory goes with it."""
+    for name in ("_contents", "_fast", "_bad", "fields"):
+        with contextlib.suppress(duckdb.Error):
+            con.unregister(name)
+    con.execute("drop view if exists prep; drop view if exists fields; drop table if exists lines")
 
 
 def _jsonl_fields(con, source: Source, texts: pa.Table) -> None:
@@ -202,17 +229,18 @@ def _binary(datas: list[bytes]) -> pa.LargeBinaryArray:
     return pa.Array.from_buffers(pa.large_binary(), len(datas), buffers)
 
 
-def _as_text(files: list[FileIn]) -> tuple[list[str], pa.LargeStringArray]:
-    """The files that are UTF-8 (as bytes.decode has it), and their text, checked by Arrow in one pass."""
-    try:
-        return [f.rel for f in files], _binary([f.data for f in files]).cast(pa.large_string())
-    except pa.ArrowInvalid:  # one file or more is not: find which
-        good = []
-        for f in files:
+def _utf8(files: list[FileIn]) -> list[FileIn]:
+    """The files that are UTF-8 (as bytes.decode has it): ASCII at once (bytes.isascii reads without copying),
+    the others checked by Arrow."""
+    good = []
+    for f in files:
+        if f.data.isascii():
+            good.append(f)
+        else:
             with contextlib.suppress(pa.ArrowInvalid):
                 _binary([f.data]).cast(pa.large_string())
                 good.append(f)
-        return [f.rel for f in good], _binary([f.data for f in good]).cast(pa.large_string())
+    return good
 
 
 def _raw_records(con, bad: pa.Table, json_mode: bool) -> list[tuple]:
@@ -228,51 +256,70 @@ def _raw_records(con, bad: pa.Table, json_mode: bool) -> list[tuple]:
     """).fetchall()
 
 
+def _exact(con, source: Source, files: list[FileIn], named: tuple[list[str], pa.Array], out: BulkParsed) -> pa.Table:
+    """The exact path over the named files (`named`: their names and their text): typed rows and `_ok`."""
+    names, texts = named
+    if source.fmt == "jsonl":
+        _jsonl_fields(con, source, pa.table({"file": pa.array(names, pa.string()), "content": texts}))
+    else:
+        _csv_fields(con, source, files, dict(zip(names, texts.to_pylist(), strict=True)), out)
+    _prepare(con, source, source.fmt == "jsonl")
+    columns = [*source.columns, "_source_file", "_line"]
+    # one streaming pass from the lines to the typed rows with their verdict
+    return con.sql(f"select {', '.join(map(_q, columns))}, _ok from ({_select(source)})").to_arrow_table()
+
+
 def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
     """Type a batch of one source's files; a file that cannot be read at all lands in `errors`."""
     if source.fmt not in BULK_FORMATS:
         raise ValueError(f"{source.name}: {source.fmt} files are parsed record by record (parse.py)")
     out = BulkParsed(rows=pa.table({}))
     rescued: list[tuple] = []  # rows parse.py types: from files that are not UTF-8, and DuckDB's odd rows
-    utf8, contents = _as_text(files)
-    readable = set(utf8)
+    readable = _utf8(files)
+    utf8 = {f.rel for f in readable}
     for f in files:
-        if f.rel not in readable:  # rare: parse.py has the rules for it (line by line, or the whole file)
+        if f.rel not in utf8:  # rare: parse.py has the rules for it (line by line, or the whole file)
             ref = parse_file(source, f.rel, f.data, "", dt.datetime.min)
             if ref.error:
                 out.errors[f.rel] = ref.error
             rescued += [(*values, f.rel, line) for line, values in ref.rows]
             out.rejects += [(f.rel, line, raw, reason) for line, raw, reason in ref.rejects]
+    json_mode = source.fmt == "jsonl"
+    fast = read_fast(source, readable) if json_mode else None
+    exact = fast.rest if fast else readable  # the files for the exact path
+    columns = [*source.columns, "_source_file", "_line"]
+    results, odd = [], []  # typed rows with their verdict; the raw records of the rows it did not take
     con = _connection()
     try:
-        if source.fmt == "jsonl":
-            _jsonl_fields(con, source, pa.table({"file": pa.array(utf8, pa.string()), "content": contents}))
-        else:
-            _csv_fields(con, source, files, dict(zip(utf8, contents.to_pylist(), strict=True)), out)
-        _prepare(con, source, source.fmt == "jsonl")
-        # one streaming pass: typed rows with their verdict; then the raw records of the rows it did not take
-        columns = [*source.columns, "_source_file", "_line"]
-        result = con.sql(f"select {', '.join(map(_q, columns))}, _ok from ({_select(source)})").to_arrow_table()
-        ok = result.column("_ok")
-        odd = _raw_records(con, result.filter(pc.invert(ok)), source.fmt == "jsonl")
+        if exact:
+            texts = _binary([f.data for f in exact]).cast(pa.large_string())
+            result = _exact(con, source, files, ([f.rel for f in exact], texts), out)
+            results.append(result)
+            odd += _raw_records(con, result.filter(pc.invert(result.column("_ok"))), json_mode)
+        if fast and fast.table.num_rows:
+            con.register("_fast", fast.table)
+            result = con.sql(select_typed(source, "_fast", FROM_TEXT)).to_arrow_table()
+            results.append(result)
+            bad = result.filter(pc.invert(result.column("_ok"))).select(["_source_file", "_line"]).to_pylist()
+            odd += [(*raw, None) for raw in raw_lines(fast, [(r["_source_file"], r["_line"]) for r in bad])]
     finally:
-        con.close()
-    rows = result.filter(ok).select(columns)
+        _release(con)
+    schema = pa.schema([(c, ARROW_TYPES[k]) for c, k in source.columns.items()]
+                       + [("_source_file", pa.string()), ("_line", pa.int64())])  # fmt: skip
+    rows = pa.concat_tables(
+        [r.filter(r.column("_ok")).select(columns).rename_columns(columns).cast(schema) for r in results]
+    ) if results else schema.empty_table()  # fmt: skip
     for rel, line, raw, fields in odd:
         values, reason = _record(source, raw, fields)
         if reason:
             out.rejects.append((rel, line, raw, reason))
         else:  # DuckDB was stricter than the rules: the record loads with parse.py's values
             rescued.append((*values, rel, line))
-    schema = pa.schema([(c, ARROW_TYPES[k]) for c, k in source.columns.items()]
-                       + [("_source_file", pa.string()), ("_line", pa.int64())])  # fmt: skip
-    rows = rows.rename_columns(columns).cast(schema)
     if rescued:
         extra = pa.Table.from_pylist([dict(zip(columns, r, strict=True)) for r in rescued], schema=schema)
         rows = pa.concat_tables([rows, extra])
     out.rows = rows
-    counts = rows.group_by("_source_file").aggregate([("_line", "count")]).to_pylist()
-    out.loaded = {r["_source_file"]: r["_line_count"] for r in counts}
+    out.loaded = {c["values"]: c["counts"] for c in pc.value_counts(rows.column("_source_file")).to_pylist()}
     for rel, *_ in out.rejects:
         out.rejected[rel] = out.rejected.get(rel, 0) + 1
     return out

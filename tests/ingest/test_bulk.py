@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from landing import SOURCES
+from orchestration.lib.arrow_json import read_fast
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file
 from simulator.config import GeneratorConfig
@@ -136,3 +137,36 @@ def test_bulk_equals_record_by_record_on_the_edges():
     csv_files = [FileIn("t/a.csv", "\n".join(body).encode()), FileIn("t/b.csv", b"transaction_id,amount\nT1,1\n")]
     rows, rejects = same(csv_source, csv_files)
     assert len(rows) == 3 and len(rejects) == 3
+
+
+def test_the_arrow_fast_path_gives_the_same_rows_and_rejects_file_by_file():
+    """Each edge in a file of its own: Arrow reads the files whose JSON types fit (then parse.py's rules type
+    them: an empty key, an integer past the column, a date that is no date), and leaves the others to the
+    exact path; together, exactly parse.py's rows and rejects."""
+    source = SOURCES["web_events"]
+    lines = [json.dumps({**EVENT, "activity_uuid": f"e{i}", **odd}) for i, odd in enumerate(ODD_EVENTS)]
+    pair = json.dumps({**EVENT, "activity_uuid": "pair", "event_action": "\U0001f600"}, ensure_ascii=True)
+    lines += [json.dumps({**EVENT, "activity_uuid": "nul", "session_id": "a\u0000b"}), pair]  # escaped surrogates
+    files = [FileIn(f"web/{i}.jsonl", (line + "\n").encode()) for i, line in enumerate(lines)]
+    files.append(FileIn("web/blank.jsonl", f"{lines[0]}\n\n{lines[1]}\n".encode()))  # a blank line: exact path
+    fast = read_fast(source, files)
+    taken = set(fast.taken)
+    assert "web/0.jsonl" in taken and "web/1.jsonl" in taken  # the plain event, and the empty key Arrow reads
+    assert "web/4.jsonl" not in taken and "web/blank.jsonl" not in taken  # text for a number; the blank line
+    assert f"web/{len(lines) - 1}.jsonl" not in taken and "\\ud83d" in pair  # escaped surrogates: the exact path's
+    rows, rejects = same(source, files)
+    assert len(rows) + len(rejects) == len(lines) + 2
+    assert {r[0] for r in rejects} & taken  # some of the rejects come from files Arrow read
+    assert ("\U0001f600", f"web/{len(lines) - 1}.jsonl") in {(r[6], r[-2]) for r in rows}
+
+
+def test_the_arrow_fast_path_reads_a_clean_zone_whole_and_exactly(tmp_path):
+    root = tmp_path / "landing"
+    generate(GeneratorConfig(customers=150, seed=11, start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 3), out=root,
+                             quiet=True))  # fmt: skip
+    for name in ("web_events", "orders"):
+        source = SOURCES[name]
+        files = [FileIn(str(p.relative_to(root)), p.read_bytes()) for p in sorted(root.glob(source.pattern))]
+        assert not read_fast(source, files).rest, name  # every file on the fast path
+        rows, rejects = same(source, files)
+        assert rows and not rejects, name

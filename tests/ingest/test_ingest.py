@@ -10,6 +10,7 @@ from pathlib import Path
 
 from c360_core.warehouse import connect
 from landing import SOURCES
+from orchestration.lib import load, reading
 from orchestration.lib.load import load_source
 
 
@@ -137,3 +138,24 @@ def test_a_crash_mid_load_leaves_no_partial_file(fresh):
     assert len(audit) < total_files, "the loader finished before it was killed; the test proved nothing"
     after = load_all(fresh)["web_events"]
     assert after.files_loaded == total_files - len(audit)
+
+
+def test_small_chunks_commit_together_up_to_the_files_per_transaction(fresh, monkeypatch):
+    """Chunks of a few files each commit in one transaction until COMMIT_ROWS rows (DuckDB writes a large
+    insert straight into row groups), but never more files than C360_LOAD_CHUNK_FILES in one."""
+    commits: list[int] = []  # files per transaction
+    real = load._commit
+    monkeypatch.setattr(load, "_commit", lambda wh, source, chunks: (commits.append(sum(len(c.good) for c in chunks)),
+                                                                    real(wh, source, chunks)))  # fmt: skip
+    monkeypatch.setattr(reading, "CHUNK_BYTES", 2**15)  # a chunk is a file or two
+    source = SOURCES["web_events"]
+    files = len(list(fresh.landing.glob(source.pattern)))
+    with connect(fresh) as wh:
+        summary = load_source(wh, source, fresh.landing)
+        assert len(commits) == 1 and commits[0] == files == summary.files_loaded  # far below COMMIT_ROWS
+        monkeypatch.setenv("C360_LOAD_CHUNK_FILES", "7")
+        commits.clear()
+        summary = load_source(wh, source, fresh.landing, force=True)
+        assert sum(commits) == files and max(commits) <= 7 and len(commits) >= files / 7
+        rows = wh.query("select count(*) from raw.web_events")[1][0][0]
+    assert rows == summary.rows_loaded and summary.rows_read == summary.rows_loaded + summary.rows_rejected
