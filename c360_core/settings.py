@@ -39,7 +39,7 @@ class Settings:
     shop_database: str
     quality_min_score: float | None  # overrides quality/thresholds.yml for every dataset when set
     mlflow_tracking_uri: str  # the MLflow store: runs, metrics and the model registry
-    load_chunk_files: int  # landing files per loader transaction (at most 64 MiB of them)
+    load_chunk_files: int  # landing files per loader transaction, at most (load.py's _Committer)
     duckdb_memory_limit: str  # DuckDB's buffer limit, for c360's connections, dbt's (profiles.yml) and Soda's
     pii_salt: str  # salts the consumer share's hashes and the erasure suppression list (docs/governance.md)
     dbt_in_process: bool  # dbt runs in the Dagster run's process; False: a dbt subprocess (docs/decisions.md)

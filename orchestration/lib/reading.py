@@ -16,7 +16,7 @@ from orchestration.lib.discovery import rel_path, unchanged
 from orchestration.lib.ledger import Loaded, utc_now
 from orchestration.lib.parse import sha256
 
-CHUNK_BYTES = 64 * 2**20  # a chunk commits in one transaction and bounds memory (~0.5 GB of rows at most)
+CHUNK_BYTES = 64 * 2**20  # a chunk is parsed at once; small ones commit together (load.py's _Committer)
 
 
 @dataclass
