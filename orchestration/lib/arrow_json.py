@@ -5,7 +5,8 @@ path, which splits the lines and transforms each one in DuckDB. But it is strict
 object, a value of another JSON type than its column's (text where a number is expected, a boolean, a nested
 object), a repeated key or a line that is not JSON at all fails the whole call. So it only reads what it can
 read whole, and bulk.py's exact path takes the rest, with the reasons of its rejects:
-- the batch in one call; if Arrow refuses it, file by file; a file it refuses goes to the exact path;
+- the batch in one call; if Arrow refuses it, file by file (files of 256 KiB or more: a call has its cost);
+  a file it refuses, or too small to try alone, goes to the exact path;
 - a file is taken only if Arrow's rows are its lines one for one (a blank line, which Arrow skips, would
   shift the line number of every record after it), and if it has no escaped surrogate (a \\uD800-\\uDFFF
   escape), which Arrow and orjson need not read alike;
@@ -33,6 +34,9 @@ ARROW_IN = {"varchar": pa.string(), "date": pa.string(), "timestamp": pa.string(
             "double": pa.float64()}  # fmt: skip
 SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 BLOCK_BYTES = 4 * 2**20  # Arrow parses blocks in parallel: a 64 MB batch gives each core several
+# A file smaller than this is not tried alone when its batch was refused: a call costs ~0.5 ms, so the
+# shop's many small order files (33k at 10k customers) would cost more tried one by one than on the exact path
+ALONE_BYTES = 256 * 2**10
 
 
 @dataclass
@@ -68,10 +72,10 @@ def read_fast(source: Source, files: list) -> FastRead:
     table = _read(source, [f.data for f in candidates]) if candidates else None
     if table is not None and table.num_rows == sum(counts):
         taken = candidates
-    else:  # one file or more is not for Arrow: find which
+    else:  # one file or more is not for Arrow: find which, among the files worth a call of their own
         taken, tables, counts_taken = [], [], []
         for f, n in zip(candidates, counts, strict=True):
-            one = _read(source, [f.data])
+            one = _read(source, [f.data]) if len(f.data) >= ALONE_BYTES else None
             if one is not None and one.num_rows == n:
                 taken.append(f)
                 tables.append(one)

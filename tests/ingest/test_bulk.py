@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from landing import SOURCES
+from orchestration.lib import arrow_json
 from orchestration.lib.arrow_json import read_fast
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.parse import parse_file
@@ -139,7 +140,7 @@ def test_bulk_equals_record_by_record_on_the_edges():
     assert len(rows) == 3 and len(rejects) == 3
 
 
-def test_the_arrow_fast_path_gives_the_same_rows_and_rejects_file_by_file():
+def test_the_arrow_fast_path_gives_the_same_rows_and_rejects_file_by_file(monkeypatch):
     """Each edge in a file of its own: Arrow reads the files whose JSON types fit (then parse.py's rules type
     them: an empty key, an integer past the column, a date that is no date), and leaves the others to the
     exact path; together, exactly parse.py's rows and rejects."""
@@ -149,6 +150,8 @@ def test_the_arrow_fast_path_gives_the_same_rows_and_rejects_file_by_file():
     lines += [json.dumps({**EVENT, "activity_uuid": "nul", "session_id": "a\u0000b"}), pair]  # escaped surrogates
     files = [FileIn(f"web/{i}.jsonl", (line + "\n").encode()) for i, line in enumerate(lines)]
     files.append(FileIn("web/blank.jsonl", f"{lines[0]}\n\n{lines[1]}\n".encode()))  # a blank line: exact path
+    assert not read_fast(source, files).taken  # a refused batch of small files: all on the exact path
+    monkeypatch.setattr(arrow_json, "ALONE_BYTES", 0)  # as files of 256 KiB or more are: each tried alone
     fast = read_fast(source, files)
     taken = set(fast.taken)
     assert "web/0.jsonl" in taken and "web/1.jsonl" in taken  # the plain event, and the empty key Arrow reads
