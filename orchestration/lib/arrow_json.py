@@ -51,9 +51,12 @@ def _lines(data: bytes) -> int:
     return data.count(b"\n") + (1 if data and not data.endswith(b"\n") else 0)
 
 
+def _schema(source: Source) -> pa.Schema:
+    return pa.schema([(c, ARROW_IN[k]) for c, k in source.columns.items()])
+
+
 def _read(source: Source, datas: list[bytes]) -> pa.Table | None:
-    schema = pa.schema([(c, ARROW_IN[k]) for c, k in source.columns.items()])
-    options = pj.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    options = pj.ParseOptions(explicit_schema=_schema(source), unexpected_field_behavior="ignore")
     blob = b"".join(d if d.endswith(b"\n") else d + b"\n" for d in datas if d)
     try:
         table = pj.read_json(io.BytesIO(blob), read_options=pj.ReadOptions(block_size=BLOCK_BYTES),
@@ -85,8 +88,7 @@ def read_fast(source: Source, files: list) -> FastRead:
         counts = counts_taken
         table = pa.concat_tables(tables) if tables else None
     if table is None:
-        schema = pa.schema([(c, ARROW_IN[k]) for c, k in source.columns.items()])
-        table = schema.empty_table()
+        table = _schema(source).empty_table()
     lengths = np.array(counts, dtype=np.int64)
     which = np.repeat(np.arange(len(taken)), lengths)
     starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -101,7 +103,9 @@ def raw_lines(read: FastRead, wanted: list[tuple[str, int]]) -> list[tuple[str, 
     split: dict[str, list[bytes]] = {}
     out = []
     for rel, line in sorted(wanted):
-        lines = split.setdefault(rel, read.taken[rel].split(b"\n"))
+        if rel not in split:  # each file split once (setdefault would split it again for every row)
+            split[rel] = read.taken[rel].split(b"\n")
+        lines = split[rel]
         out.append((rel, line, lines[line - 1].decode()))
     return out
 
