@@ -43,7 +43,7 @@ class Settings:
     duckdb_memory_limit: str  # DuckDB's buffer limit, for c360's connections, dbt's (profiles.yml) and Soda's
     pii_salt: str  # salts the consumer share's hashes and the erasure suppression list (docs/governance.md)
     dbt_in_process: bool  # dbt runs in the Dagster run's process; False: a dbt subprocess (docs/decisions.md)
-    dbt_threads: int  # the models or tests dbt builds at once
+    dbt_threads: int | None  # the models or tests dbt builds at once; None (auto): by the data's size (dbt/assets.py)
     dagster_storage: Path  # the Dagster instance's runs, events and schedules (dagster.yaml reads it)
     dagster_logs: Path  # the compute logs of Dagster runs
     audiences_file: Path  # the audience definitions (docs/semantic-layer.md)
@@ -115,7 +115,7 @@ class Settings:
             "C360_LOAD_CHUNK_FILES": str(self.load_chunk_files),
             "C360_PII_SALT": self.pii_salt,
             "C360_DBT_IN_PROCESS": str(self.dbt_in_process).lower(),
-            "C360_DBT_THREADS": str(self.dbt_threads),
+            "C360_DBT_THREADS": str(self.dbt_threads or "auto"),
             "C360_DAGSTER_STORAGE": str(self.dagster_storage),
             "C360_DAGSTER_LOGS": str(self.dagster_logs),
             "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,
@@ -181,7 +181,7 @@ def settings() -> Settings:
         slow_exit=os.environ.get("C360_SLOW_EXIT", "").lower() in TRUE,
         api_rate_limit=int(os.environ.get("C360_API_RATE_LIMIT", "1000")),
         api_token_days=int(os.environ.get("C360_API_TOKEN_DAYS", "90")),
-        dbt_threads=int(os.environ.get("C360_DBT_THREADS", "2")),
+        dbt_threads=int(threads) if (threads := os.environ.get("C360_DBT_THREADS", "auto")) != "auto" else None,
         spark_master=os.environ.get("C360_SPARK_MASTER", ""),
         spark_host=os.environ.get("C360_SPARK_HOST", "127.0.0.1"),
         spark_master_port=int(os.environ.get("C360_SPARK_MASTER_PORT", "7077")),

@@ -8,8 +8,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from c360_core.settings import environ as env
 from c360_core.settings import settings
+from orchestration.defs.dbt import assets
 
 ROOT = Path(__file__).resolve().parents[1]
 # env_var('NAME') or env_var('NAME', 'default') in a Jinja expression
@@ -74,3 +77,24 @@ def test_no_module_but_the_settings_reads_a_setting():
                 for m in re.findall(r"(?:environ\.get|getenv|environ\[)\(?\s*['\"](C360_\w+)", text)
             ]
     assert readers == [], readers
+
+
+def test_dbt_threads_follow_the_setting_else_the_event_history(tmp_path, monkeypatch):
+    path = tmp_path / "wh.duckdb"
+    values = {"C360_TARGET": "duckdb", "C360_DUCKDB_PATH": str(path), "C360_DATA_DIR": str(tmp_path)}
+    with env({**values, "C360_DBT_THREADS": "3"}):
+        assert settings().environment()["C360_DBT_THREADS"] == "3"
+        assert assets.threads(settings()) is None  # the profile's number, the setting's
+    with env({**values, "C360_TARGET": "postgres"}):
+        assert assets.threads(settings()) is None
+    monkeypatch.delenv("C360_DBT_THREADS", raising=False)
+    with env(values):
+        assert settings().environment()["C360_DBT_THREADS"] == "auto"
+        assert assets.threads(settings()) == 2  # no events yet
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema if not exists raw")
+            con.execute("create table raw.web_events as select range as n from range(5)")
+        monkeypatch.setattr(assets, "ONE_THREAD_EVENTS", 6)
+        assert assets.threads(settings()) == 2
+        monkeypatch.setattr(assets, "ONE_THREAD_EVENTS", 5)
+        assert assets.threads(settings()) == 1

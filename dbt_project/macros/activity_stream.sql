@@ -2,13 +2,14 @@
     action, attributed to the session's customer, with the product and brand as they were when the
     event happened (an event before the product's first snapshot takes that first version).
     Incremental: a run rebuilds the streams of the sessions that changed (a session
-    can gain its customer when a later hour brings the login). -#}
+    can gain its customer when a later hour brings the login), reading their events from the earliest
+    first load among them (int_web_activity_sessionized). -#}
 {% macro activity_stream(action) -%}
 {{ incremental_config('session_id') }}
 with
 
 changed_sessions as (
-    select session_id, customer_id, _loaded_at from {{ ref('int_web_activity_sessionized') }}
+    select session_id, customer_id, _first_loaded_at, _loaded_at from {{ ref('int_web_activity_sessionized') }}
     {% if is_incremental() %}
         where _loaded_at > {{ watermark() }}
     {% endif %}
@@ -19,7 +20,9 @@ events as (
     where
         event_action = '{{ action }}'
         {% if is_incremental() %}
-            and session_id in (select session_id from changed_sessions)
+            -- a session's events were loaded from its first load on: the last hours, not the year
+            and _loaded_at >= (select min(changed_sessions._first_loaded_at) from changed_sessions)
+            and session_id in (select changed_sessions.session_id from changed_sessions)
         {% endif %}
 ),
 

@@ -11,7 +11,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from c360_core.settings import environ, settings
+from c360_core.settings import Settings, environ, settings
 from c360_core.warehouse import connect
 from ml import predictions
 from orchestration.compat.dagster_dbt import LeanDbtCliResource
@@ -68,6 +68,8 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     args = ["build", "--exclude-resource-type", "unit_test"]
     if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # rebuild the incremental models from scratch
         args.append("--full-refresh")
+    if (n := threads(settings())) is not None:
+        args += ["--threads", str(n)]
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
     target = settings().dbt_target
@@ -84,6 +86,23 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
             },
             allow_retries=False,
         )
+
+
+# C360_DBT_THREADS unset (auto) on DuckDB: two threads, but one past this many events. There two heavy statements
+# share the machine's cores and the memory limit, and spill: at 1M customers x 1 year (113M events) the 72 models
+# took 746 s on one thread and 851 s on two; at 100k (11M events) 68 s and 65 s (docs/decisions.md).
+ONE_THREAD_EVENTS = 50_000_000
+
+
+def threads(cfg: Settings) -> int | None:
+    """dbt's threads for a build on DuckDB when C360_DBT_THREADS is auto; None: the profile's."""
+    if cfg.dbt_threads is not None or cfg.target != "duckdb":
+        return None
+    with connect(cfg) as wh:
+        if not wh.has_table("raw.web_events"):
+            return 2
+        _, [(events,)] = wh.query("select count(*) from raw.web_events")
+    return 1 if events >= ONE_THREAD_EVENTS else 2
 
 
 def _blocked_selection(context: dg.AssetExecutionContext) -> dict[str, str]:

@@ -1,13 +1,40 @@
 {{ incremental_config('session_id') }}
 -- One row per web session. A session belongs to the customer who logged in during it,
 -- so events before the login (anonymous) count for that customer too.
--- Incremental: a run recomputes, from all their events, the sessions that got new events.
+-- Incremental: a run recomputes, from all their events, the sessions that got new events. Every event of
+-- a session was loaded at or after the session's first load (_first_loaded_at, kept per session), so the
+-- run reads the events loaded since the earliest first load among them: an hourly run reads the last hours
+-- of stg_web__events (the load time orders its row groups), not its year.
 with
+
+{% if is_incremental() %}
+    new_events as (
+        select
+            session_id,
+            _loaded_at
+        from {{ ref('stg_web__events') }}
+        where _loaded_at > {{ watermark() }}
+    ),
+
+    -- a session kept here records its first load; a new one starts in this batch
+    since as (
+        select min(bounds.first_loaded_at) as loaded_at
+        from (
+            select min(new_events._loaded_at) as first_loaded_at from new_events
+            union all
+            select min(kept._first_loaded_at) as first_loaded_at
+            from {{ this }} as kept
+            where kept.session_id in (select new_events.session_id from new_events)
+        ) as bounds
+    ),
+{% endif %}
 
 events as (
     select * from {{ ref('stg_web__events') }}
     {% if is_incremental() %}
-        where session_id in (select session_id from {{ ref('stg_web__events') }} where _loaded_at > {{ watermark() }})
+        where
+            _loaded_at >= (select since.loaded_at from since)
+            and session_id in (select new_events.session_id from new_events)
     {% endif %}
 ),
 
@@ -26,6 +53,7 @@ sessions as (
         cast(sum(case when event_action = 'remove_from_cart' then 1 else 0 end) as bigint) as cart_removes_count,
         min(visit_started_at) as session_started_at,
         max(activity_at) as session_ended_at,
+        min(_loaded_at) as _first_loaded_at,
         max(_loaded_at) as _loaded_at
     from events
     group by session_id
@@ -64,6 +92,7 @@ final as (
         sessions.cart_adds_count > 0 and coalesce(orders.orders_placed_count, 0) = 0 as is_cart_abandoned,
         sessions.session_started_at,
         sessions.session_ended_at,
+        sessions._first_loaded_at,
         sessions._loaded_at
     from sessions
     left join orders on sessions.session_id = orders.session_id

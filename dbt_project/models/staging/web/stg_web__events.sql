@@ -14,13 +14,9 @@ with
         {{ latest_version('source', 'activity_uuid', '_source_file asc, _line asc') }}
     ),
 
-    -- events of this batch already kept from another file: look up only the batch's ids
+    -- events of this batch already kept from another file: look up only the batch's ids (macros/event_key.sql)
     kept_elsewhere as (
-        select
-            kept.activity_uuid,
-            kept._source_file
-        from {{ this }} as kept
-        where kept.activity_uuid in (select batch.activity_uuid from deduped as batch)
+        {{ events_with_ids(this, 'deduped', ['activity_uuid', '_source_file']) }}
     ),
 {% else %}
     -- every file at once: only the redelivered events are ranked, not a year of them (the raw table is
@@ -34,6 +30,7 @@ with
 renamed as (
     select
         deduped.activity_uuid,
+        {{ event_key('deduped.activity_uuid') }} as activity_key,
         deduped.session_id,
         deduped.anonymous_id,
         deduped.entity_id as customer_id,
