@@ -97,4 +97,9 @@ def test_dbt_threads_follow_the_setting_else_the_event_history(tmp_path, monkeyp
         monkeypatch.setattr(assets, "ONE_THREAD_EVENTS", 6)
         assert assets.threads(settings()) == 2
         monkeypatch.setattr(assets, "ONE_THREAD_EVENTS", 5)
-        assert assets.threads(settings()) == 1
+        assert assets.threads(settings()) == 1  # a first build: no event model yet
+        with duckdb.connect(str(path)) as con:
+            con.execute("create schema if not exists staging")
+            con.execute("create table staging.stg_web__events as select 1 as n")
+        assert assets.threads(settings()) == 2  # an incremental run: small statements
+        assert assets.threads(settings(), full_refresh=True) == 1

@@ -66,9 +66,10 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
     # dbt's unit tests check the SQL, not the data: `make test` runs them (tests/dbt/test_dbt_unit.py),
     # as dbt advises, and production builds skip them (0.5 s of every hourly run)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    if context.run.tags.get(FULL_REFRESH_TAG) == "true":  # rebuild the incremental models from scratch
+    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+    if full_refresh:  # rebuild the incremental models from scratch
         args.append("--full-refresh")
-    if (n := threads(settings())) is not None:
+    if (n := threads(settings(), full_refresh)) is not None:
         args += ["--threads", str(n)]
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
@@ -88,13 +89,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
         )
 
 
-# C360_DBT_THREADS unset (auto) on DuckDB: two threads, but one past this many events. There two heavy statements
-# share the machine's cores and the memory limit, and spill: at 1M customers x 1 year (113M events) the 72 models
-# took 746 s on one thread and 851 s on two; at 100k (11M events) 68 s and 65 s (docs/decisions.md).
+# C360_DBT_THREADS unset (auto) on DuckDB: two threads, but one for a first build or a full refresh past this many
+# events. There two heavy statements share the machine's cores and the memory limit, and spill: at 1M customers x
+# 1 year (113M events) the 72 models took 746 s on one thread and 851 s on two; at 100k (11M events) 68 s and 65 s.
+# An hourly run at 1M, small statements, took 6.0 s on two and 6.9 s on one (docs/decisions.md).
 ONE_THREAD_EVENTS = 50_000_000
 
 
-def threads(cfg: Settings) -> int | None:
+def threads(cfg: Settings, full_refresh: bool = False) -> int | None:
     """dbt's threads for a build on DuckDB when C360_DBT_THREADS is auto; None: the profile's."""
     if cfg.dbt_threads is not None or cfg.target != "duckdb":
         return None
@@ -102,7 +104,8 @@ def threads(cfg: Settings) -> int | None:
         if not wh.has_table("raw.web_events"):
             return 2
         _, [(events,)] = wh.query("select count(*) from raw.web_events")
-    return 1 if events >= ONE_THREAD_EVENTS else 2
+        first = not wh.has_table("staging.stg_web__events")  # the event models are built from scratch
+    return 1 if events >= ONE_THREAD_EVENTS and (first or full_refresh) else 2
 
 
 def _blocked_selection(context: dg.AssetExecutionContext) -> dict[str, str]:
