@@ -93,8 +93,9 @@ serve: setup
 	@$(BIN)/c360 tokens create --role c360_steward
 	$(BIN)/c360 serve dashboard
 
+# BENCH_ARGS: python -m bench.run's options, e.g. one tier and a landing zone kept for the next run
 bench: setup browser
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # the model figures of docs/ml.md alone: 10,000 customers x 1 year, built end to end (~15 min)
 ml-report: setup
