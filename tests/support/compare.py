@@ -11,15 +11,18 @@ from quality.score import score
 from quality.soda import CheckResult, contracts, verify
 
 # what says when a row was loaded or verified, not what it holds
-WHEN = {"_load_id", "_loaded_at", "load_id", "started_at", "finished_at", "recorded_at"}
+WHEN = {"_load_id", "_loaded_at", "_first_loaded_at", "load_id", "started_at", "finished_at", "recorded_at"}
+# look-up keys one engine computes for itself (DuckDB's activity_key: dbt_project/macros/event_key.sql)
+KEYS = {"activity_key"}
 
 
 def rows_of(table: str) -> list[tuple]:
     """Every row of a table on the current settings' warehouse, its columns in name order (a contract orders a
-    mart's columns as its YAML does, which Spark does not enforce), but when it was loaded; floats rounded."""
+    mart's columns as its YAML does, which Spark does not enforce), but when it was loaded and an engine's own
+    look-up keys; floats rounded."""
     with connect(settings()) as wh:
         columns, rows = wh.query(f"select * from {table}")
-    keep = sorted((c, i) for i, c in enumerate(columns) if c not in WHEN)
+    keep = sorted((c, i) for i, c in enumerate(columns) if c not in WHEN | KEYS)
     clean = [tuple(round(r[i], 6) if isinstance(r[i], float) else r[i] for _, i in keep) for r in rows]
     return sorted(clean, key=repr)
 
