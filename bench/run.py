@@ -35,19 +35,23 @@ def _codec(customers: int) -> str:
     return "zstd" if customers >= BIG else "none"
 
 
+def _start(days: int) -> dt.date:
+    """The first day of a tier's landing zone: it ends on END."""
+    return END - dt.timedelta(days=days - 1)
+
+
 def _reusable(customers: int, days: int, scratch: Path) -> bool:
     """Whether scratch holds a whole landing zone of this tier from an earlier run (generation at 1M: 7.5 min)."""
     run = scratch / f"tier_{customers}" / "landing" / "_manifest" / "run.json"
     if not run.exists():
         return False
     made = json.loads(run.read_text())
-    start = END - dt.timedelta(days=days - 1)
-    return (made["customers"], made["start"], made["end"]) == (customers, str(start), str(END))
+    return (made["customers"], made["start"], made["end"]) == (customers, str(_start(days)), str(END))
 
 
 def bench_generate(customers: int, days: int, scratch: Path) -> dict:
     out = scratch / f"tier_{customers}" / "landing"
-    start = END - dt.timedelta(days=days - 1)
+    start = _start(days)
     cmd = [sys.executable, "-m", "c360_cli.main", "generate", "--customers", str(customers), "--quiet",
            "--start", str(start), "--end", str(END), "--out", str(out), "--overwrite",
            "--compress", _codec(customers)]  # fmt: skip
@@ -181,7 +185,7 @@ def bench_warehouse(customers: int, days: int, scratch: Path, core_only: bool = 
 def bench_latency(scratch: Path, customers: int = 10_000, days: int = 90) -> dict:
     """Orders-sensor latency on Postgres, over a warehouse built at customers x days."""
     data_dir = scratch / "latency"
-    start = END - dt.timedelta(days=days - 1)
+    start = _start(days)
     generate = [sys.executable, "-m", "c360_cli.main", "generate", "--customers", str(customers), "--quiet",
                 "--start", str(start), "--end", str(END), "--out", str(data_dir / "landing")]  # fmt: skip
     run_stage(generate)

@@ -115,7 +115,7 @@ class Settings:
             "C360_LOAD_CHUNK_FILES": str(self.load_chunk_files),
             "C360_PII_SALT": self.pii_salt,
             "C360_DBT_IN_PROCESS": str(self.dbt_in_process).lower(),
-            "C360_DBT_THREADS": str(self.dbt_threads or "auto"),
+            "C360_DBT_THREADS": "auto" if self.dbt_threads is None else str(self.dbt_threads),
             "C360_DAGSTER_STORAGE": str(self.dagster_storage),
             "C360_DAGSTER_LOGS": str(self.dagster_logs),
             "MLFLOW_TRACKING_URI": self.mlflow_tracking_uri,

@@ -12,6 +12,7 @@ import duckdb
 
 from c360_core.settings import environ as env
 from c360_core.settings import settings
+from c360_core.warehouse import connect
 from orchestration.defs.dbt import assets
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,24 +83,29 @@ def test_no_module_but_the_settings_reads_a_setting():
 def test_dbt_threads_follow_the_setting_else_the_event_history(tmp_path, monkeypatch):
     path = tmp_path / "wh.duckdb"
     values = {"C360_TARGET": "duckdb", "C360_DUCKDB_PATH": str(path), "C360_DATA_DIR": str(tmp_path)}
+
+    def threads(**kw) -> int | None:
+        with connect(settings()) as wh:
+            return assets.threads(settings(), wh, **kw)
+
     with env({**values, "C360_DBT_THREADS": "3"}):
         assert settings().environment()["C360_DBT_THREADS"] == "3"
-        assert assets.threads(settings()) is None  # the profile's number, the setting's
-    with env({**values, "C360_TARGET": "postgres"}):
-        assert assets.threads(settings()) is None
+        assert threads() is None  # the profile's number, the setting's
     monkeypatch.delenv("C360_DBT_THREADS", raising=False)
+    with env({**values, "C360_TARGET": "postgres"}):
+        assert assets.threads(settings(), None) is None  # never asks PostgreSQL
     with env(values):
         assert settings().environment()["C360_DBT_THREADS"] == "auto"
-        assert assets.threads(settings()) == 2  # no events yet
+        assert threads() == 2  # no events yet
         with duckdb.connect(str(path)) as con:
             con.execute("create schema if not exists raw")
             con.execute("create table raw.web_events as select range as n from range(5)")
         monkeypatch.setattr(assets, "ONE_THREAD_EVENTS", 6)
-        assert assets.threads(settings()) == 2
+        assert threads() == 2
         monkeypatch.setattr(assets, "ONE_THREAD_EVENTS", 5)
-        assert assets.threads(settings()) == 1  # a first build: no event model yet
+        assert threads() == 1  # a first build: no event model yet
         with duckdb.connect(str(path)) as con:
             con.execute("create schema if not exists staging")
             con.execute("create table staging.stg_web__events as select 1 as n")
-        assert assets.threads(settings()) == 2  # an incremental run: small statements
-        assert assets.threads(settings(), full_refresh=True) == 1
+        assert threads() == 2  # an incremental run: small statements
+        assert threads(full_refresh=True) == 1

@@ -12,7 +12,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
 from c360_core.settings import Settings, environ, settings
-from c360_core.warehouse import connect
+from c360_core.warehouse import Warehouse, connect
 from ml import predictions
 from orchestration.compat.dagster_dbt import LeanDbtCliResource
 from orchestration.defs.dbt import in_process
@@ -51,25 +51,27 @@ MANIFEST = manifest()
 
 @dbt_assets(manifest=MANIFEST, project=dbt_project, dagster_dbt_translator=C360Translator())
 def c360_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
-    with connect(settings()) as wh:  # dbt reads them before any model has scored or audience run
+    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
+    cfg = settings()
+    with connect(cfg) as wh:  # dbt reads them before any model has scored or audience run
         predictions.ensure_tables(wh)
         audiences.ensure_table(wh)
+        n = threads(cfg, wh, full_refresh)
     # the invocation's own environment (restored after it): the warehouse, and whether every test reads every
     # row (macros/test_window.sql; an env var, not --vars, like as_of_date: dbt re-parses the whole project
     # when its vars change, and a first run would not reuse the parse)
     window = "all" if context.run.tags.get(VERIFY_TAG) == "full" else "new"
     with environ({**dbt_env(), "C360_TEST_WINDOW": window}):
-        yield from _build(context, dbt)
+        yield from _build(context, dbt, full_refresh, n)
 
 
-def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, full_refresh: bool, n: int | None) -> Iterator:
     # dbt's unit tests check the SQL, not the data: `make test` runs them (tests/dbt/test_dbt_unit.py),
     # as dbt advises, and production builds skip them (0.5 s of every hourly run)
     args = ["build", "--exclude-resource-type", "unit_test"]
-    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"
     if full_refresh:  # rebuild the incremental models from scratch
         args.append("--full-refresh")
-    if (n := threads(settings(), full_refresh)) is not None:
+    if n is not None:  # dbt's threads, when c360 chooses them
         args += ["--threads", str(n)]
     # One target folder per warehouse (dagster-dbt would make a new one per run): dbt then finds its
     # partial-parse file from the last run and skips re-parsing the project. Runs never overlap.
@@ -96,15 +98,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource) -> Iterator:
 ONE_THREAD_EVENTS = 50_000_000
 
 
-def threads(cfg: Settings, full_refresh: bool = False) -> int | None:
+def threads(cfg: Settings, wh: Warehouse, full_refresh: bool = False) -> int | None:
     """dbt's threads for a build on DuckDB when C360_DBT_THREADS is auto; None: the profile's."""
     if cfg.dbt_threads is not None or cfg.target != "duckdb":
         return None
-    with connect(cfg) as wh:
-        if not wh.has_table("raw.web_events"):
-            return 2
-        _, [(events,)] = wh.query("select count(*) from raw.web_events")
-        first = not wh.has_table("staging.stg_web__events")  # the event models are built from scratch
+    if not wh.has_table("raw.web_events"):
+        return 2
+    _, [(events,)] = wh.query("select count(*) from raw.web_events")
+    first = not wh.has_table("staging.stg_web__events")  # the event models are built from scratch
     return 1 if events >= ONE_THREAD_EVENTS and (first or full_refresh) else 2
 
 
