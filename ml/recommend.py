@@ -105,12 +105,18 @@ def association_rules(baskets: pd.DataFrame, min_orders: int = MIN_PAIR_ORDERS) 
                              ignore_index=True)  # fmt: skip
 
 
+def _positions(ids: np.ndarray, values: pd.Series) -> np.ndarray:
+    """Where each of `values` (all present) sits in `ids` (sorted, unique): by hashing the strings, where
+    np.searchsorted compares Python objects (1.4 s of 8.5 s recommending for make demo's 9,520 customers)."""
+    return pd.Index(ids).get_indexer(values)
+
+
 def feedback_matrix(feedback: pd.DataFrame, customers: np.ndarray, products: np.ndarray) -> sparse.csr_matrix:
     """customers x products: the summed FEEDBACK weights of each customer's events (customer_id, product_id,
     event_action) on the given products."""
     known = feedback[feedback["product_id"].isin(products) & feedback["customer_id"].isin(customers)]
-    rows = np.searchsorted(customers, known["customer_id"].to_numpy())
-    cols = np.searchsorted(products, known["product_id"].to_numpy())
+    rows = _positions(customers, known["customer_id"])
+    cols = _positions(products, known["product_id"])
     weights = known["event_action"].map(FEEDBACK).fillna(0.0).to_numpy(dtype="float64")
     return sparse.csr_matrix((weights, (rows, cols)), shape=(len(customers), len(products)))
 
@@ -245,8 +251,9 @@ def _first_k(values: np.ndarray, k: int) -> np.ndarray:
 
 def _top(scores: sparse.csr_matrix, i: int) -> list[tuple[int, float]]:
     start, end = scores.indptr[i], scores.indptr[i + 1]
-    order = _first_k(scores.data[start:end], CANDIDATES)
-    return [(int(scores.indices[start:end][j]), float(scores.data[start:end][j])) for j in order]
+    data = scores.data[start:end]
+    order = _first_k(data, CANDIDATES)
+    return list(zip(scores.indices[start:end][order].tolist(), data[order].tolist(), strict=True))
 
 
 def _rule_scores(model: Recommender, purchases: pd.DataFrame, ids: np.ndarray) -> dict[int, dict[int, tuple]]:
@@ -260,9 +267,9 @@ def _rule_scores(model: Recommender, purchases: pd.DataFrame, ids: np.ndarray) -
     hits = hits.sort_values(["customer_id", "consequent", "confidence", "antecedent"],
                             ascending=[True, True, False, True])  # fmt: skip
     hits = hits.drop_duplicates(["customer_id", "consequent"])
-    rows = np.searchsorted(ids, hits["customer_id"].to_numpy())
-    consequents = np.searchsorted(model.products, hits["consequent"].to_numpy())
-    antecedents = np.searchsorted(model.products, hits["antecedent"].to_numpy())
+    rows = _positions(ids, hits["customer_id"])
+    consequents = _positions(model.products, hits["consequent"])
+    antecedents = _positions(model.products, hits["antecedent"])
     found: dict[int, dict[int, tuple]] = {}
     for r, c, a, conf in zip(rows, consequents, antecedents, hits["confidence"].to_numpy(), strict=True):
         found.setdefault(int(r), {})[int(c)] = (float(conf), int(a))
@@ -293,7 +300,9 @@ def _taste_scores(model: Recommender, weights: sparse.csr_matrix) -> list[list[i
     out: list[list[int]] = []
     for start in range(0, len(mix), BLOCK):  # customers x products, a block at a time
         scores = mix[start : start + BLOCK][:, index] * popularity
-        out += [[int(p) for p in _first_k(row, CANDIDATES) if row[p] > 0] for row in scores]
+        for row in scores:
+            top = _first_k(row, CANDIDATES)
+            out.append(top[row[top] > 0].tolist())
     return out
 
 
@@ -359,8 +368,7 @@ def _strongest_events(events: pd.DataFrame, ids: np.ndarray, products: np.ndarra
     known = events[events["customer_id"].isin(ids) & events["product_id"].isin(products)].copy()
     known["weight"] = known["event_action"].map(FEEDBACK)
     known = known.sort_values("weight", ascending=False, kind="stable").drop_duplicates(["customer_id", "product_id"])
-    keys = zip(np.searchsorted(ids, known["customer_id"].to_numpy()),
-               np.searchsorted(products, known["product_id"].to_numpy()), strict=True)  # fmt: skip
+    keys = zip(_positions(ids, known["customer_id"]), _positions(products, known["product_id"]), strict=True)
     return {(int(c), int(p)): a for (c, p), a in zip(keys, known["event_action"], strict=True)}
 
 
