@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -45,8 +46,9 @@ IMPORTANCE_ROWS = 2_500
 
 def candidates() -> dict[str, tuple[object, int | None]]:
     folds = StratifiedKFold(3, shuffle=True, random_state=SEED)
+    # the grid's nine fits per fold two at a time, in threads (_threads): libsvm trains on one core
     svm = GridSearchCV(scaled(SVC(kernel="rbf", gamma="scale")), {"svc__C": [0.3, 1.0, 3.0]},
-                       scoring="roc_auc", cv=folds)  # fmt: skip
+                       scoring="roc_auc", cv=folds, n_jobs=2)  # fmt: skip
     return {
         "logistic_regression": (scaled(LogisticRegression(C=1.0, max_iter=2000)), None),
         "decision_tree": (DecisionTreeClassifier(max_depth=5, min_samples_leaf=25, random_state=SEED), None),
@@ -57,6 +59,14 @@ def candidates() -> dict[str, tuple[object, int | None]]:
             None,
         ),
     }  # fmt: skip
+
+
+def _threads():
+    """Where a candidate asks for n_jobs (the SVM's grid search), threads, not joblib's default of processes:
+    libsvm releases the GIL while it trains, and a new process would import scikit-learn again. The grid's fits
+    took 7.5 s of make demo's churn training one at a time. Nothing else sets n_jobs, so the gradient boosting's
+    own OpenMP threads never share the cores with these."""
+    return parallel_config(backend="threading")
 
 
 def _scores(model, x: pd.DataFrame) -> np.ndarray:
@@ -71,7 +81,8 @@ def compare(train: pd.DataFrame, features: list[str]) -> tuple[str, dict[str, di
         rows = stratified_sample(train, LABEL, max_rows) if max_rows else train
         x, y = matrix(rows, features), rows[LABEL].to_numpy(dtype=int)
         method = "predict_proba" if name != "svm_rbf" else "decision_function"
-        scores = cross_val_predict(estimator, x, y, cv=folds, method=method)
+        with _threads():
+            scores = cross_val_predict(estimator, x, y, cv=folds, method=method)
         scores = scores[:, 1] if scores.ndim == 2 else scores
         per_fold = [roc_auc_score(y[val], scores[val]) for _, val in folds.split(x, y)]
         table[name] = {"roc_auc_mean": float(np.mean(per_fold)), "roc_auc_std": float(np.std(per_fold)),
@@ -117,7 +128,8 @@ def train(train_rows: pd.DataFrame, holdout: pd.DataFrame, features: list[str], 
     rows = train_rows.loc[oof[best][0]]
     x, y = matrix(rows, features), rows[LABEL].to_numpy(dtype=int)
     folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=SEED)
-    model = CalibratedClassifierCV(clone(estimator), method="isotonic", cv=folds, ensemble=False).fit(x, y)
+    with _threads():
+        model = CalibratedClassifierCV(clone(estimator), method="isotonic", cv=folds, ensemble=False).fit(x, y)
     calibrated_oof = IsotonicRegression(out_of_bounds="clip").fit(oof[best][1], y).predict(oof[best][1])
     threshold = best_threshold(y, calibrated_oof)
 
