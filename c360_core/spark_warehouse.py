@@ -132,7 +132,7 @@ class SparkWarehouse:
     def fetch_frame(self, sql, params=None) -> pd.DataFrame:
         return self._result(sql, params).to_pandas()
 
-    def column_type(self, kind: str) -> str:
+    def column_type(self, kind: str, random: bool = False) -> str:
         return SPARK_TYPES[kind]
 
     def has_table(self, table: str) -> bool:
