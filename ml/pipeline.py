@@ -272,8 +272,7 @@ def gate(cfg: Settings, key: str) -> Report:
         return Report(key, "kept", "no new version to judge", champion_version, champion_version)
     if own := _own_steps(key):  # both judged by the family's own steps, on the same data (without a champion,
         # nothing to compare with: the figure the challenger's training run took on the holdout)
-        figures = own.evaluate(cfg, key, [challenger, champion]) if champion else [_training_figure(challenger)]
-        new, *old = figures
+        new, *old = own.evaluate(cfg, key, [challenger, champion]) if champion else [_training_figure(challenger)]
         return _decide(mlc, family, (challenger, champion), new, (old[0], "") if old else (None, "no champion yet"))
     with connect(cfg) as wh:
         _, holdout = _frames(wh, family)
