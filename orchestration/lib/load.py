@@ -41,6 +41,7 @@ from governance.erasure import suppressed
 from landing import Source, period_of
 from orchestration.lib.bulk import BULK_FORMATS, FileIn, parse_batch
 from orchestration.lib.discovery import files_in_window, landing_files, pending_files, rel_path
+from orchestration.lib.keys import key_columns, migrate, with_keys
 from orchestration.lib.ledger import (
     AUDIT_COLUMNS,
     Loaded,
@@ -59,7 +60,7 @@ from orchestration.lib.suppression import Suppression, set_aside_erased
 
 # what the rest of c360 takes from the loader (the ledger and discovery modules have the rest)
 __all__ = ["AUDIT_COLUMNS", "META", "REJECT_COLUMNS", "LoadSummary", "ensure_tables", "landing_files", "load_source",
-           "load_window", "pending_files", "refused_files"]  # fmt: skip
+           "load_window", "pending_files", "raw_columns", "refused_files"]  # fmt: skip
 
 log = logging.getLogger("c360.load")
 PROGRESS_EVERY = 10.0  # seconds between progress lines (the first and the last chunk are always logged)
@@ -99,8 +100,15 @@ class LoadSummary:
     failures: list[str] = field(default_factory=list)
 
 
+def raw_columns(source: Source) -> dict[str, str]:
+    """The columns of raw.<source>, {name: portable type}: the source's, its look-up key (keys.py), the loader's."""
+    return {**source.columns, **key_columns(source.name), **META}
+
+
 def ensure_tables(wh: Warehouse, source: Source) -> None:
-    create_table(wh, f"raw.{source.name}", {**source.columns, **META}, RANDOM_COLUMNS.get(source.name, ()))
+    create_table(wh, f"raw.{source.name}", raw_columns(source), RANDOM_COLUMNS.get(source.name, ()))
+    columns, _ = wh.query(f"select * from raw.{source.name} where 1 = 0")
+    migrate(wh, source.name, columns)
     create_table(wh, f"raw.{source.name}__rejects", REJECT_COLUMNS)
     ensure_ledger(wh)
 
@@ -149,7 +157,7 @@ def _parse_chunk(
         rejected = Counter(r[1] for r in rejects)
         counts = {f.rel: (loaded[f.rel], rejected[f.rel]) for f in good}
     audit = [audit_row(load_id, source, f, counts[f.rel], started) for f in good]
-    return Chunk(good, rows, arrow_table(REJECT_COLUMNS, rejects), audit, errors)
+    return Chunk(good, with_keys(source.name, rows), arrow_table(REJECT_COLUMNS, rejects), audit, errors)
 
 
 def _delete_files(wh: Warehouse, source: Source, files: list[str]) -> None:

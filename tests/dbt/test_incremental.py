@@ -121,6 +121,7 @@ def test_a_redelivered_event_stays_once_from_the_file_that_brought_it_first(fork
         with env(forked), connect(settings()) as wh:
             for event in (kept, odd):  # copies of the kept event's row, loaded after every other row
                 values = {"activity_uuid": "?", "_source_file": f"'{file}'",
+                          "activity_key": "activity_key" if event == kept else "null",  # no UUID: no key
                           "_loaded_at": "(select max(_loaded_at) from raw.web_events) + interval '1 hour'"}  # fmt: skip
                 picked = ", ".join(values.get(c, c) for c in columns)
                 wh.execute(f"insert into raw.web_events ({', '.join(columns)}) select {picked} from raw.web_events "

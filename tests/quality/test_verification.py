@@ -420,3 +420,15 @@ def test_an_hourly_batch_is_verified_alone_and_a_key_loaded_twice_is_caught(fork
     by_check = {r.check: r for r in full.results}
     assert by_check["activity_uuid_missing"].rows_tested == len(earlier) + len(batch)
     assert by_check["activity_uuid_duplicate"].failed_rows == 1  # the one event loaded twice
+
+    # the next hour: an id that is no UUID (it has no look-up key, keys.py) loaded in the batch before, the same
+    # UUID a third time, and a new UUID. Both repeats are caught, by the key's branch and the keyless one's
+    again = [{**earlier[5], "activity_uuid": "new-0"}, earlier[-1], {**earlier[6], "activity_uuid": str(uuid.uuid4())}]
+    path = landing / path_for("web_events", (hour + dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in again))
+    with env(forked):
+        materialize_all('key:"raw/web_events"')
+    checks = latest_checks(forked, "raw.web_events")
+    assert checks["activity_uuid_missing"]["rows_tested"] == len(again)
+    assert checks["activity_uuid_unique_across_batches"]["failed_rows"] == 2
