@@ -21,7 +21,7 @@ from orchestration.defs.dbt.project import dbt_env
 from tests.support.warehouse import env
 
 MODEL = "staging.stg_web__events"
-UNIQUE = "unique_stg_web__events_activity_uuid"
+UNIQUE = "stg_web__events,test_name:unique_by_key"  # the ids' unique test (by their look-up key)
 INCREMENTAL = ["staging.stg_web__events", "intermediate.int_web_activity_sessionized",
                "intermediate.int_customer_activity_aggregated", "marts.web_sessions", "marts.product_views",
                "marts.favorites", "marts.cart_adds", "marts.orders_placed", "marts.orders"]  # fmt: skip

@@ -23,7 +23,7 @@ with
     -- read directly: a CTE read three times would be materialized first)
     deduped as (
         {{ first_per_key(source('web', 'web_events'), 'activity_uuid', '_source_file asc, _line asc',
-                         ['_source_file', '_line']) }}
+                         ['_source_file', '_line'], lookup_key='activity_key') }}
     ),
 {% endif %}
 
