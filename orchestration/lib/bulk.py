@@ -135,8 +135,9 @@ def _prepare(con, source: Source, json_mode: bool) -> None:
 _local = threading.local()
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
-    """An in-memory connection per parsing thread, kept (opening one takes ~20 ms, twice a chunk's typing)."""
+def connection() -> duckdb.DuckDBPyConnection:
+    """An in-memory connection per parsing thread, kept (opening one takes ~20 ms, twice a chunk's typing);
+    keys.py computes a chunk's look-up keys on it too."""
     if getattr(_local, "con", None) is None:
         _local.con = duckdb.connect()
         _local.con.execute("set TimeZone = 'UTC'")
@@ -289,7 +290,7 @@ def parse_batch(source: Source, files: list[FileIn]) -> BulkParsed:
     exact = fast.rest if fast else readable  # the files for the exact path
     columns = [*source.columns, "_source_file", "_line"]
     results, odd = [], []  # typed rows with their verdict; the raw records of the rows it did not take
-    con = _connection()
+    con = connection()
     try:
         if exact:
             texts = _binary([f.data for f in exact]).cast(pa.large_string())

@@ -13,16 +13,13 @@ table created before the key (`migrate`). PostgreSQL and Spark keep the column, 
 
 from __future__ import annotations
 
-import threading
-
-import duckdb
 import pyarrow as pa
 
 from c360_core.warehouse import DuckDBWarehouse, Warehouse
+from orchestration.lib.bulk import connection
 
 # source -> (its column of random ids, the key column beside it)
 KEYED = {"web_events": ("activity_uuid", "activity_key")}
-_local = threading.local()
 
 
 def key_sql(column: str) -> str:
@@ -40,9 +37,7 @@ def with_keys(source: str, rows: pa.Table) -> pa.Table:
     if source not in KEYED:
         return rows
     ids, key = KEYED[source]
-    if getattr(_local, "con", None) is None:  # one in-memory connection per loading thread (opening one: ~20 ms)
-        _local.con = duckdb.connect()
-    con = _local.con
+    con = connection()  # the parsing thread's in-memory connection
     con.register("_ids", rows.select([ids]))
     try:
         keys = con.sql(f"select {key_sql(ids)} as k from _ids").to_arrow_table().column("k")
@@ -51,14 +46,17 @@ def with_keys(source: str, rows: pa.Table) -> pa.Table:
     return rows.append_column(key, keys.cast(pa.int64()))
 
 
-def migrate(wh: Warehouse, source: str, columns: list[str]) -> None:
-    """Add the key column to a raw table created before it (`columns`: the table's). DuckDB fills it for the
+def migrate(wh: Warehouse, source: str) -> None:
+    """Add the key column to a raw table created before it. DuckDB fills it for the
     rows already there, in the same transaction; on the other engines those rows keep a null key, which their
     look-ups do not read. A null key is always safe: DuckDB's look-up takes every row without a key as a
     candidate (quality/soda.py), so a table filled later or not at all is slower, never wrong."""
-    if source not in KEYED or KEYED[source][1] in columns:
+    if source not in KEYED:
         return
     ids, key = KEYED[source]
+    columns, _ = wh.query(f"select * from raw.{source} where 1 = 0")
+    if key in columns:
+        return
     with wh.transaction():
         wh.execute(f"alter table raw.{source} add column {key} {wh.column_type('bigint')}")
         if isinstance(wh, DuckDBWarehouse):

@@ -107,8 +107,7 @@ def raw_columns(source: Source) -> dict[str, str]:
 
 def ensure_tables(wh: Warehouse, source: Source) -> None:
     create_table(wh, f"raw.{source.name}", raw_columns(source), RANDOM_COLUMNS.get(source.name, ()))
-    columns, _ = wh.query(f"select * from raw.{source.name} where 1 = 0")
-    migrate(wh, source.name, columns)
+    migrate(wh, source.name)
     create_table(wh, f"raw.{source.name}__rejects", REJECT_COLUMNS)
     ensure_ledger(wh)
 

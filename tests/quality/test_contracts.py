@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from landing import SOURCES
-from orchestration.lib.keys import key_columns
+from orchestration.lib.load import raw_columns
 from quality import docs
 from quality.score import WEIGHTS, check_score, score
 from quality.soda import DIMENSIONS, SEVERITIES, CheckResult, contracts, declared_checks
@@ -42,7 +42,7 @@ def test_raw_contracts_list_every_landing_column_and_check_freshness_and_rejects
     doc = yaml.safe_load(contract.path.read_text())
     source = SOURCES[contract.dataset.split(".")[1]]
     columns = [c["name"] for c in doc["columns"]]
-    assert columns == [*source.columns, *key_columns(source.name), "_load_id", "_source_file", "_line", "_loaded_at"]
+    assert columns == list(raw_columns(source))  # the source's, its look-up key, the loader's
     ids = {c.id for c in declared_checks(contract)}
     assert {"freshness", "rejects"} <= ids
 
